@@ -121,3 +121,18 @@ def check_isqrt():
         r = limits.isqrt(n)
         true(r * r <= n < (r + 1) * (r + 1), "isqrt %d -> %d", n, r)
     raises(ValueError, limits.isqrt, -1)
+
+
+def check_power_and_energy_limits_bind_when_tightened():
+    # 400 us phases at 100 Hz on a 150 cm2 pad: density and rms are far away,
+    # so a 1 mW/cm2 power cap and a 2 mJ energy cap are what refuse.
+    spec = PulseSpec(phase_us=400, period_us=10000)
+    area = 15000
+    env = limits.Envelope({"max_power_mw_cm2": 1})
+    m = limits.max_amplitude_ua(env, spec, area)
+    eq(limits.check(env, spec, m + 1, area).limit, "power density at 500 ohm", "power")
+    true(limits.power_uw_cm2(spec, m, area) < 1000, "max is under 1 mW/cm2")
+    env = limits.Envelope({"max_energy_uj": 2000})
+    m = limits.max_amplitude_ua(env, spec, area)
+    eq(limits.check(env, spec, m + 1, area).limit, "energy per pulse at 500 ohm", "energy")
+    true(limits.energy_uj(spec, m) <= 2000, "max is within 2 mJ")

@@ -29,17 +29,25 @@ def raises(exc_type, func, *args):
 
 
 class Lcg:
-    # The same pseudo-random sequence on both runtimes (Numerical Recipes LCG),
-    # for randomised checks whose cases must match exactly across runtimes.
+    # The same pseudo-random sequence on both runtimes, for randomised checks
+    # whose cases must match exactly. Park-Miller (a = 16807) with Schrage's
+    # method on a prime modulus below 2**30, so every intermediate stays a small
+    # int: MicroPython allocates nothing per draw.
+    _M = 1073741789
+    _A = 16807
+    _Q = _M // _A
+    _R = _M % _A
+
     def __init__(self, seed=12345):
-        self.state = seed & 0xFFFFFFFF
+        self.state = seed % (self._M - 1) + 1
 
     def next(self):
-        self.state = (1664525 * self.state + 1013904223) & 0xFFFFFFFF
+        s = self._A * (self.state % self._Q) - self._R * (self.state // self._Q)
+        self.state = s if s > 0 else s + self._M
         return self.state
 
     def below(self, n):
-        return (self.next() >> 8) % n
+        return (self.next() >> 4) % n
 
     def between(self, lo, hi):
         return lo + self.below(hi - lo + 1)
