@@ -1,0 +1,355 @@
+# The stimulator's command layer: every way to change the output (buttons,
+# console, timers, the electrode watchdog) goes through these methods, so every
+# value meets the same envelope. Pure logic: the app feeds it time and pulse
+# counts and turns its per-channel outputs (spec + amplitude) into hardware.
+#
+# Commands return None when done, or (code, message) when refused; codes are
+# the console's (docs/protocol.md): not_allowed, out_of_range, bad_argument,
+# fault_active, busy.
+from micropython import const
+
+from ustim.core import channel as C
+from ustim.core import limits
+from ustim.core.dose import Dose
+from ustim.core.programs import PRESETS, check_program
+from ustim.core.sequencer import Sequencer
+from ustim.core.session import Session
+from ustim.core.spec import PulseSpec
+from ustim.core.ticks import ticks_diff
+
+FULL_SCALE = const(1000)
+E_NOT_ALLOWED = "not_allowed"
+E_RANGE = "out_of_range"
+E_ARG = "bad_argument"
+E_FAULT = "fault_active"
+E_BUSY = "busy"
+
+# Module-level tuples: a tuple written inline in tick() would be rebuilt (and
+# allocated) on every call on MicroPython.
+_ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
+_COUNTING = (C.RAMPING, C.RUNNING)
+_ENDED = (C.OFF, C.FAULT)
+
+
+class Output:
+    """One channel's hardware demand for this tick."""
+
+    def __init__(self):
+        self.spec = PulseSpec()   # the accepted spec the engine should run
+        self.ua = 0               # amplitude now (0: engine stopped, output off)
+        self.changed = True       # spec differs from what the engine was given
+
+
+class ChannelCtl:
+    def __init__(self, index, env):
+        self.ch = C.Channel(index)
+        self.seq = Sequencer()
+        self.session = Session(env)
+        self.dose = Dose(C.N_STATES)
+        self.out = Output()
+        self.program = None
+        self.max_ua = 0            # envelope bound over every spec of the program
+        self.session_start_ms = 0
+        self.in_session = False
+        self.faults = 0
+        self.last_tick = 0
+
+
+def program_max_ua(env, prog, area_mm2):
+    """The highest amplitude the envelope accepts for every pulse spec the
+    program can produce (its rate extremes bound them all)."""
+    spec = PulseSpec()
+    best = -1
+    for hz in (prog.hz, prog.alt_hz, prog.sweep_hz):
+        if hz <= 0:
+            continue
+        m = limits.max_amplitude_ua(env, prog.fill_spec(spec, hz), area_mm2)
+        if m < 0:
+            return -1
+        best = m if best < 0 or m < best else best
+    return best
+
+
+class Controller:
+    def __init__(self, env, n_channels=2, area_mm2=2500, cap_ua=80000, programs=PRESETS):
+        self.env = env
+        self.area_mm2 = area_mm2
+        self.cap_ua = cap_ua
+        self.programs = programs
+        self.chans = [ChannelCtl(i, env) for i in range(n_channels)]
+        self.session_s = 0          # user timer; 0 = each program's default
+        self.finished = []          # ended sessions waiting for the usage log
+        self.on_event = None        # callback(text) for the event log
+        self.now_ms = 0
+
+    # -- helpers ----------------------------------------------------------
+
+    def _event(self, text):
+        if self.on_event is not None:
+            self.on_event(text)
+
+    def _ctl(self, ch):
+        if not isinstance(ch, int) or ch < 0 or ch >= len(self.chans):
+            return None
+        return self.chans[ch]
+
+    def find_program(self, pid):
+        for prog in self.programs:
+            if prog.pid == pid:
+                return prog
+        return None
+
+    def _limit_for(self, c):
+        if c.program is None:
+            return 0
+        m = program_max_ua(self.env, c.program, self.area_mm2)
+        if m < 0:
+            return 0
+        return m if m < self.cap_ua else self.cap_ua
+
+    def _refused(self, c, reason):
+        if reason is None:
+            return None
+        if c.ch.state == C.FAULT:
+            return (E_FAULT, "channel %d: %s" % (c.ch.index + 1, reason))
+        if reason in (C.R_ABOVE_LIMIT, C.R_NEGATIVE, C.R_AT_MAX, C.R_AT_ZERO):
+            return (E_RANGE, "channel %d: %s (limit %d uA)" % (c.ch.index + 1, reason, c.max_ua))
+        return (E_NOT_ALLOWED, "channel %d: %s (%s)" % (
+            c.ch.index + 1, reason, c.ch.state_name()))
+
+    # -- configuration ------------------------------------------------------
+
+    def set_area(self, area_mm2):
+        """Electrode pad area; lowers each channel's limit at once if needed."""
+        if area_mm2 <= 0:
+            return (E_RANGE, "electrode area must be positive")
+        self.area_mm2 = area_mm2
+        self._relimit()
+        return None
+
+    def set_cap(self, cap_ua):
+        if cap_ua <= 0 or cap_ua > self.env.max_peak_ua:
+            return (E_RANGE, "amplitude cap %d uA outside 1..%d" % (cap_ua, self.env.max_peak_ua))
+        self.cap_ua = cap_ua
+        self._relimit()
+        return None
+
+    def _relimit(self):
+        for c in self.chans:
+            c.max_ua = self._limit_for(c)
+            c.ch.set_limit(c.max_ua)
+
+    def select(self, ch, pid):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        prog = self.find_program(pid)
+        if prog is None:
+            return (E_ARG, "no program %r" % (pid,))
+        if c.ch.state == C.FAULT:
+            return (E_FAULT, "channel %d: fault latched: clear it first" % (ch + 1))
+        if c.ch.state != C.OFF:
+            return (E_BUSY, "channel %d is %s: stop it first" % (ch + 1, c.ch.state_name()))
+        bad = check_program(self.env, prog)
+        if bad is not None:
+            return (E_RANGE, "program %s: %s %s" % (prog.pid, bad[0], bad[1]))
+        c.program = prog
+        c.seq.load(prog)
+        c.session.load(prog)
+        if self.session_s:
+            c.session.set_length(self.session_s)
+        c.out.spec.copy_from(c.seq.spec)
+        c.out.changed = True
+        c.max_ua = self._limit_for(c)
+        c.ch.set_limit(c.max_ua)
+        self._event("ch%d select %s" % (ch + 1, prog.pid))
+        return None
+
+    def set_timer(self, minutes):
+        if not isinstance(minutes, int) or isinstance(minutes, bool):
+            return (E_ARG, "minutes must be an integer")
+        r = limits.check_session(self.env, minutes * 60)
+        if r is not None:
+            return (E_RANGE, "session %s" % r)
+        self.session_s = minutes * 60
+        for c in self.chans:
+            c.session.set_length(self.session_s)
+        return None
+
+    # -- commands -----------------------------------------------------------
+
+    def start(self, ch):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        if c.program is None:
+            return (E_NOT_ALLOWED, "channel %d: select a program first" % (ch + 1))
+        if c.ch.state == C.OFF:
+            if c.session.expired:
+                c.session.reset()
+            if self.session_s:
+                c.session.set_length(self.session_s)
+        r = self._refused(c, c.ch.handle(C.START, 0, self.now_ms))
+        if r is None:
+            self._event("ch%d start %s" % (ch + 1, c.program.pid))
+        return r
+
+    def electrode_check(self, ch, ok, reason=None):
+        """Result of the pre-start electrode check for a channel in ARMED."""
+        c = self.chans[ch]
+        if ok:
+            r = c.ch.handle(C.CHECK_OK, 0, self.now_ms)
+            if r is None:
+                self._begin_session(c)
+        else:
+            r = c.ch.handle(C.CHECK_FAIL, reason, self.now_ms)
+            if r is None:
+                self._event("ch%d start refused: %s" % (ch + 1, reason))
+        return self._refused(c, r)
+
+    def _begin_session(self, c):
+        if not c.in_session:
+            c.in_session = True
+            c.dose.reset()
+            c.session_start_ms = self.now_ms
+        c.session.start(self.now_ms)
+
+    def stop(self, ch):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        r = c.ch.handle(C.STOP, 0, self.now_ms)
+        if r is None:
+            self._event("ch%d stop" % (ch + 1))
+        return self._refused(c, r)
+
+    def emergency_stop(self):
+        """Every channel off at once, from any state (never refused)."""
+        for c in self.chans:
+            c.ch.handle(C.ESTOP, 0, self.now_ms)
+            c.out.ua = 0
+            c.session.pause(self.now_ms)
+        self._event("emergency stop")
+        return None
+
+    def pause(self, ch):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        r = c.ch.handle(C.PAUSE, 0, self.now_ms)
+        if r is None:
+            c.session.pause(self.now_ms)
+            c.out.ua = 0
+            self._event("ch%d pause" % (ch + 1))
+        return self._refused(c, r)
+
+    def resume(self, ch):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        r = c.ch.handle(C.RESUME, 0, self.now_ms)
+        if r is None:
+            c.session.start(self.now_ms)
+            self._event("ch%d resume" % (ch + 1))
+        return self._refused(c, r)
+
+    def set_amp(self, ch, ua):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        if not isinstance(ua, int) or isinstance(ua, bool):
+            return (E_ARG, "amplitude must be an integer")
+        if c.program is None:
+            return (E_NOT_ALLOWED, "channel %d: select a program first" % (ch + 1))
+        return self._refused(c, c.ch.handle(C.SET_AMP, ua, self.now_ms))
+
+    def up(self, ch):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        return self._refused(c, c.ch.handle(C.UP, 0, self.now_ms))
+
+    def down(self, ch):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        return self._refused(c, c.ch.handle(C.DOWN, 0, self.now_ms))
+
+    def fault(self, ch, kind):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        was = c.ch.state
+        r = c.ch.handle(C.FAULT_EV, kind, self.now_ms)
+        if r is None:
+            c.out.ua = 0
+            c.session.pause(self.now_ms)
+            if was != C.FAULT:
+                c.faults += 1
+                self._event("ch%d FAULT %s" % (ch + 1, C.FAULT_NAMES[kind]))
+        return self._refused(c, r)
+
+    def clear(self, ch):
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
+        r = c.ch.handle(C.CLEAR_FAULT, 0, self.now_ms)
+        if r is None:
+            self._event("ch%d fault cleared" % (ch + 1))
+        return self._refused(c, r)
+
+    # -- the control tick ---------------------------------------------------
+
+    def tick(self, now_ms):
+        """Advance every channel to now_ms and compute its Output. Allocates
+        nothing in the steady state."""
+        for c in self.chans:
+            dt = ticks_diff(now_ms, c.last_tick)
+            c.last_tick = now_ms
+            ch = c.ch
+            if 0 < dt < 60000:
+                c.dose.add_time(ch.state, dt)
+            if ch.state in _COUNTING and c.session.tick(now_ms):
+                ch.handle(C.TIMER_EXPIRED, 0, now_ms)
+            ch.tick(now_ms)
+            scale = FULL_SCALE
+            if c.program is not None:
+                scale = c.seq.tick(c.session.elapsed_ms)
+                if c.seq.changed:
+                    c.out.spec.copy_from(c.seq.spec)
+                    c.out.changed = True
+            ua = ch.output_ua()
+            if ch.state != C.ARMED:
+                # Contraction ramps and rests, then the session's end ramp.
+                ua = ua * scale // FULL_SCALE
+                ua = ua * c.session.scale() // FULL_SCALE
+            if ua > c.max_ua:
+                # Unreachable by construction; refuse rather than exceed.
+                ch.handle(C.FAULT_EV, C.FAULT_INTERNAL, now_ms)
+                ua = 0
+            c.out.ua = ua
+            if c.in_session and ch.state in _ENDED:
+                self._end_session(c, now_ms)
+        self.now_ms = now_ms
+
+    def account(self, ch, pulses, ua):
+        """The engine delivered `pulses` pulses at `ua` since the last tick."""
+        c = self.chans[ch]
+        c.dose.add_pulses(c.out.spec, ua, pulses)
+
+    def _end_session(self, c, now_ms):
+        c.in_session = False
+        d = c.dose
+        pos_nc, neg_nc = d.charge_nc()
+        self.finished.append((
+            c.ch.index, c.program.num if c.program else 0,
+            ticks_diff(now_ms, c.session_start_ms) // 1000, d.peak_ua, d.mean_ua(),
+            pos_nc + neg_nc, c.ch.fault_kind))
+        self._event("ch%d session ended (%s)" % (
+            c.ch.index + 1, C.FAULT_NAMES[c.ch.fault_kind] if c.ch.fault_kind else "ok"))
+
+    def any_active(self):
+        for c in self.chans:
+            if c.ch.state in _ACTIVE:
+                return True
+        return False

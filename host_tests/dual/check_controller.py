@@ -1,0 +1,122 @@
+# The command layer on both runtimes: programs, the envelope bound, the session
+# timer and dose accounting, refusals with console error codes, and an
+# allocation-free control tick.
+import sys
+
+from dualcheck import eq, true
+from ustim.core import channel as C
+from ustim.core import limits
+from ustim.core.controller import Controller, program_max_ua
+from ustim.core.ticks import TICKS_PERIOD, ticks_add
+
+
+def _running(t0=0, pid="tens", ua=25000):
+    ctl = Controller(limits.Envelope())
+    ctl.tick(t0)
+    eq(ctl.select(0, pid), None, "select")
+    eq(ctl.set_amp(0, ua), None, "set amplitude")
+    eq(ctl.start(0), None, "start")
+    eq(ctl.chans[0].ch.state, C.ARMED, "armed")
+    eq(ctl.electrode_check(0, True), None, "check ok")
+    return ctl
+
+
+def check_refusals_carry_console_codes():
+    ctl = Controller(limits.Envelope())
+    eq(ctl.start(0)[0], "not_allowed", "no program")
+    eq(ctl.select(0, "nope")[0], "bad_argument", "unknown program")
+    eq(ctl.select(5, "tens")[0], "bad_argument", "no channel")
+    eq(ctl.select(0, "tens"), None, "select")
+    eq(ctl.set_amp(0, 90000)[0], "out_of_range", "above limit")
+    eq(ctl.set_amp(0, "5")[0], "bad_argument", "not an int")
+    eq(ctl.set_timer(61)[0], "out_of_range", "over 60 min")
+    ctl.start(0)
+    eq(ctl.select(0, "acu")[0], "busy", "select while armed")
+    ctl.fault(0, C.FAULT_OPEN)
+    eq(ctl.start(0)[0], "fault_active", "start in fault")
+    eq(ctl.clear(0), None, "clear")
+    eq(ctl.chans[0].ch.target_ua, 0, "target 0 after clear")
+
+
+def check_limit_covers_every_spec_of_a_program():
+    env = limits.Envelope()
+    ctl = Controller(env, area_mm2=400)
+    ctl.select(0, "mod")
+    prog = ctl.chans[0].program
+    m = program_max_ua(env, prog, 400)
+    eq(ctl.chans[0].max_ua, m, "channel limit")
+    spec = ctl.chans[0].out.spec
+    for hz in range(prog.hz, prog.sweep_hz + 1):
+        eq(limits.check(env, prog.fill_spec(spec, hz), m, 400), None, "accepted at %d Hz", hz)
+    ctl.set_cap(10000)
+    eq(ctl.chans[0].max_ua, 10000, "user cap lowers the limit")
+
+
+def check_session_runs_ramps_and_ends_by_timer():
+    for t0 in (0, TICKS_PERIOD - 5000):
+        ctl = _running(t0)
+        ctl.set_timer(1)
+        now = t0
+        peak = 0
+        pulses = 0
+        for _ in range(6200):        # 62 s of 10 ms ticks
+            now = ticks_add(now, 10)
+            ctl.tick(now)
+            ua = ctl.chans[0].out.ua
+            peak = ua if ua > peak else peak
+            if ua:
+                ctl.account(0, 1, ua)  # 100 Hz: one pulse per 10 ms tick
+                pulses += 1
+        c = ctl.chans[0]
+        eq(c.ch.state, C.OFF, "timer ended the session")
+        eq(peak, 25000, "reached the target")
+        eq(len(ctl.finished), 1, "one usage-log record")
+        rec = ctl.finished[0]
+        eq(rec[0], 0, "channel")
+        eq(rec[1], 1, "program number")
+        true(60 <= rec[2] <= 62, "duration %d s", rec[2])
+        eq(rec[3], 25000, "peak")
+        eq(c.dose.pulses, pulses, "dose counts every pulse")
+
+
+def check_fault_cuts_output_and_logs_it():
+    ctl = _running()
+    now = 0
+    for _ in range(400):
+        now += 10
+        ctl.tick(now)
+    true(ctl.chans[0].out.ua > 0, "running")
+    ctl.fault(0, C.FAULT_SHORT)
+    eq(ctl.chans[0].out.ua, 0, "off in the same call")
+    ctl.tick(now + 10)
+    eq(ctl.finished[-1][6], C.FAULT_SHORT, "fault in the record")
+
+
+def check_emergency_stop_stops_all():
+    ctl = _running()
+    ctl.select(1, "acu")
+    ctl.set_amp(1, 5000)
+    ctl.start(1)
+    ctl.electrode_check(1, True)
+    ctl.tick(4000)
+    ctl.emergency_stop()
+    for c in ctl.chans:
+        eq((c.ch.state, c.out.ua), (C.OFF, 0), "channel off")
+
+
+def check_steady_tick_allocates_nothing():
+    if sys.implementation.name != "micropython":
+        return
+    import gc
+    for pid in ("tens", "burst", "alt", "mod", "oa"):
+        ctl = _running(TICKS_PERIOD - 3000, pid, 20000)
+        now = TICKS_PERIOD - 3000
+        for _ in range(400):
+            now = ticks_add(now, 10)
+            ctl.tick(now)
+        before = gc.mem_alloc()
+        for _ in range(1000):
+            now = ticks_add(now, 10)
+            ctl.tick(now)
+            ctl.account(0, 1, ctl.chans[0].out.ua)
+        eq(gc.mem_alloc() - before, 0, "bytes allocated by 1000 ticks of %s", pid)
