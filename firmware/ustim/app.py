@@ -1,0 +1,421 @@
+# The device application: a cyclic executive with a fixed 10 ms control tick.
+#
+# step(now_ms), every TICK_MS:
+#   1. sense: current and peak voltage of the latest pulse per channel
+#   2. electrode guard per channel: pre-start check (ARMED) or watchdog, whose
+#      faults go through the controller and cut the output in this same tick
+#   3. buttons -> menu -> actions; console bytes -> one command per line
+#   4. controller tick: channel state machines, sequencer, session, envelope
+#   5. outputs: pulse engine configured/started/stopped, amplitude, HV enable,
+#      engine fed (service); pulses fed are counted into the dose
+#   6. UI: the screen redrawn every UI_EVERY ticks (or at once after a key),
+#      at most PAGES_PER_TICK changed OLED pages sent per tick
+#   7. the hardware watchdog is fed: only here, only after a complete tick
+# Any exception: every output off in the same tick, the error kept for the
+# screen and the error file, and `failed` set; main.py then resets the board
+# (nothing resumes after a reset: channels always boot OFF at amplitude 0).
+#
+# hw is the board bundle (main.py builds it from hal/, the simulator from
+# models): pulses (hal.pulse interface), amp.set(ch, ua), hv.set(on),
+# sense (hal.sense.Sense), buttons (hal.buttons.ButtonPins), display
+# (hal.display.Display or None), console.read() -> bytes/None and
+# console.write(text), battery_pct(), wdt_feed(), outputs_off(), ticks_us(),
+# power_down().
+from micropython import const
+
+from ustim import VERSION
+from ustim.core import channel as C
+from ustim.core import limits
+from ustim.core import settings as S
+from ustim.core.buttons import Buttons
+from ustim.core.console import Console
+from ustim.core.controller import Controller
+from ustim.core.electrode_guard import NO_EVENT, ElectrodeGuard
+from ustim.core.ticks import ticks_diff
+from ustim.core.ui import menu as M
+from ustim.core.ui import screens, view
+from ustim.core.usage_log import UsageLog
+from ustim.core.watchdog import config
+
+TICK_MS = const(10)
+UI_EVERY = const(10)         # redraw at most every 100 ms unless a key was pressed
+PAGES_PER_TICK = const(1)    # ~3 ms of I2C per tick at 400 kHz
+ERROR_FILE = "error.txt"
+
+
+class App:
+    def __init__(self, board, hw, storage, reset_cause=0, now_ms=0):
+        self.board = board
+        self.hw = hw
+        self.storage = storage
+        self.failed = None
+        self.notices = []
+        hw.outputs_off()
+        self.env = limits.Envelope(getattr(board, "LIMITS", None))
+        self.settings, notice = S.load(storage)
+        self._notice(notice)
+        n = board.CHANNELS
+        self.ctl = Controller(self.env, n, self.settings.area_mm2(),
+                              min(self.settings.max_ua(), self.env.max_peak_ua))
+        cfg = config(board)
+        self.guards = [ElectrodeGuard(cfg) for _ in range(n)]
+        self.log = UsageLog(storage)
+        self._notice(self.log.open())
+        self.console = Console(self.ctl, self, hw.console.write)
+        self.buttons = Buttons()
+        self.menu = M.Menu(now_ms)
+        self.view = view.View()
+        self.view.version = VERSION
+        self.view.programs = tuple(p.name for p in self.ctl.programs)
+        self.reset_cause = reset_cause
+        self.fed = [0] * n          # engine feed counters when the tick began
+        self.acct = [0] * n         # ... and when the dose last counted them
+        self.set_ua = [0] * n       # amplitude of the pulses fed at the last tick
+        self.ticks = 0
+        self.worst_tick_us = 0
+        self.overruns = 0
+        self.last_ms = now_ms
+        self.ui_due = 0
+        self._drawn = [None] * 64   # what the screen showed: see _view_changed
+        self.error_text = self._last_error()
+        self._fill_view()
+
+    # -- host interface for the console --------------------------------------
+
+    def console_enabled(self):
+        return self.settings.console
+
+    def bench_enabled(self):
+        return self.settings.bench
+
+    def version(self):
+        return VERSION
+
+    def impedance(self, ch):
+        z = self.guards[ch].watchdog.z_ohm
+        return z if z >= 0 else None
+
+    def log_records(self, n):
+        recs = self.log.records()
+        return recs[-n:] if n > 0 else []
+
+    def selftest(self):
+        sense = self.hw.sense
+        out = []
+        for ch in range(len(self.guards)):
+            idle = self.ctl.chans[ch].out.ua == 0
+            i = sense.i_ua[ch]
+            out.append(("sense ch%d idle" % (ch + 1), (not idle) or i < 500, "%d uA" % i))
+            out.append(("pulses ch%d" % (ch + 1), idle or self.hw.pulses.running(ch), ""))
+        out.append(("settings", True, self.settings_notice()))
+        return out
+
+    def settings_notice(self):
+        return self.notices[-1] if self.notices else "ok"
+
+    # -- the control tick ------------------------------------------------------
+
+    def step(self, now_ms):
+        hw = self.hw
+        t0 = hw.ticks_us()
+        try:
+            self._step(now_ms)
+        except Exception as e:      # noqa: BLE001 - every failure ends the same way
+            self.fail(e)
+            return False
+        dt = ticks_diff(hw.ticks_us(), t0)
+        if dt > self.worst_tick_us:
+            self.worst_tick_us = dt
+        if dt > TICK_MS * 1000:
+            self.overruns += 1
+        hw.wdt_feed()
+        return True
+
+    def _step(self, now_ms):
+        hw = self.hw
+        ctl = self.ctl
+        gap = ticks_diff(now_ms, self.last_ms)
+        if gap > 2 * TICK_MS and self.ticks:
+            self.overruns += 1
+        self.last_ms = now_ms
+        self.ticks += 1
+        ctl.now_ms = now_ms
+        # 1-2: sense, then the guard of each channel.
+        hw.sense.read()
+        eng = hw.pulses
+        for ch in range(len(self.guards)):
+            fed = eng.fed[ch]
+            pulses = fed - self.fed[ch]
+            self.fed[ch] = fed
+            g = self.guards[ch]
+            ev = g.step(ctl.chans[ch].ch, self.set_ua[ch], hw.sense.i_ua[ch],
+                        hw.sense.v_mv[ch], pulses, now_ms)
+            if ev != NO_EVENT:
+                self._guard_event(ch, ev, g.arg)
+        # 3: people.
+        hw.buttons.poll_into(self.buttons, now_ms)
+        ev = self.buttons.get()
+        while ev:
+            self._act(self.menu.key(ev, self.view, now_ms))
+            self.ui_due = 0
+            ev = self.buttons.get()
+        data = hw.console.read()
+        if data:
+            self.console.feed(data)
+        self.console.poll()
+        # 4-5: logic, then the hardware.
+        ctl.tick(now_ms)
+        self._outputs()
+        if ctl.finished:
+            self._write_log(now_ms)
+        # 6: the screen.
+        self._ui(now_ms)
+
+    def _guard_event(self, ch, ev, arg):
+        ctl = self.ctl
+        if ev == C.CHECK_OK:
+            ctl.electrode_check(ch, True)
+        elif ev == C.CHECK_FAIL:
+            ctl.electrode_check(ch, False, arg)
+            self._notice(arg)
+        elif ev == C.FAULT_EV:
+            ctl.fault(ch, arg)
+
+    def _outputs(self):
+        hw = self.hw
+        eng = hw.pulses
+        active = False
+        for c in self.ctl.chans:
+            ch = c.ch.index
+            out = c.out
+            if out.ua > 0:
+                if out.changed:
+                    eng.configure(ch, out.spec)
+                    out.changed = False
+                hw.amp.set(ch, out.ua)
+                if not eng.running(ch):
+                    eng.start(ch)
+                active = True
+            else:
+                if eng.running(ch):
+                    eng.stop(ch)
+                hw.amp.set(ch, 0)
+            if c.ch.state in _ACTIVE:
+                active = True
+        hw.hv.set(active)
+        eng.service()
+        for c in self.ctl.chans:
+            ch = c.ch.index
+            # Pulses handed to the engine now go out during the next tick at
+            # this amplitude: that is what the dose and the watchdog see.
+            fed = eng.fed[ch]
+            n = fed - self.acct[ch]
+            self.acct[ch] = fed
+            if n > 0:
+                self.ctl.account(ch, n, c.out.ua)
+            self.set_ua[ch] = c.out.ua
+
+    def _write_log(self, now_ms):
+        for rec in self.ctl.finished:
+            ch, num, dur, peak, mean, charge, fault = rec
+            if not self.log.append(now_ms // 1000, num, ch, dur, peak, mean, charge, fault):
+                self._notice("Usage log not written")
+        self.ctl.finished.clear()
+        self._refresh_log_view()
+
+    # -- buttons and menu actions -------------------------------------------
+
+    def _act(self, action):
+        ctl = self.ctl
+        m = self.menu
+        if action == M.A_NONE:
+            return
+        if action == M.A_STOP_ALL:
+            # Output off in this tick: _outputs() runs after the buttons.
+            ctl.emergency_stop()
+            return
+        if action == M.A_POWER_DOWN:
+            self.power_down()
+            return
+        if action == M.A_STUCK:
+            self._notice("Button stuck: ignored")
+            return
+        if action == M.A_TIMER:
+            self._report(ctl.set_timer(m.arg))
+            return
+        if action == M.A_SETTING:
+            self._setting(m.arg, m.arg2)
+            return
+        chans = range(len(ctl.chans)) if m.arg == M.CH_ALL else (m.arg,)
+        for ch in chans:
+            if action == M.A_START:
+                self._report(ctl.start(ch))
+            elif action == M.A_STOP:
+                self._report(ctl.stop(ch))
+            elif action == M.A_UP:
+                self._report(ctl.up(ch))
+            elif action == M.A_DOWN:
+                self._report(ctl.down(ch))
+            elif action == M.A_PROGRAM:
+                self._report(ctl.select(ch, ctl.programs[m.arg2].pid))
+            elif action == M.A_CLEAR_FAULT:
+                self._report(ctl.clear(ch))
+
+    def _setting(self, sid, value):
+        names = ("max_ma", "pad", "contrast", "console", "bench")
+        if sid == view.SET_PAD:
+            value = S.PAD_CHOICES[value]
+        elif sid in (view.SET_CONSOLE, view.SET_BENCH):
+            value = bool(value)
+        reason = self.settings.set(names[sid], value)
+        if reason is not None:
+            self._notice("%s: %s" % (names[sid], reason))
+            return
+        if sid == view.SET_MAX_MA:
+            self._report(self.ctl.set_cap(min(self.settings.max_ua(), self.env.max_peak_ua)))
+        elif sid == view.SET_PAD:
+            self._report(self.ctl.set_area(self.settings.area_mm2()))
+        elif sid == view.SET_CONTRAST and self.hw.display is not None:
+            self.hw.display.contrast(value)
+        self._notice(S.save(self.storage, self.settings))
+
+    def _report(self, refusal):
+        if refusal is not None:
+            self._notice(refusal[1])
+
+    def _notice(self, text):
+        if text:
+            self.notices.append(text)
+            if len(self.notices) > 8:
+                self.notices.pop(0)
+            self.view.notice = text[:view.NAME_CHARS]
+
+    # -- the screen --------------------------------------------------------------
+
+    def _fill_view(self):
+        v = self.view
+        ctl = self.ctl
+        fault_kind = 0
+        fault_ch = 0
+        remaining = 0
+        for c in ctl.chans:
+            i = c.ch.index
+            ch = c.ch
+            v.state[i] = ch.state
+            v.target_ua[i] = ch.target_ua
+            v.level_ua[i] = c.out.ua
+            v.max_ua[i] = c.max_ua if c.max_ua else ctl.cap_ua
+            v.program[i] = c.program.name if c.program is not None else ""
+            v.electrode[i] = _ELECTRODE[self.guards[i].watchdog.status]
+            if ch.state == C.FAULT and not fault_kind:
+                fault_kind = ch.fault_kind
+                fault_ch = i
+            if ch.state in _ACTIVE or ch.state == C.PAUSED:
+                r = c.session.remaining_s()
+                remaining = r if r > remaining else remaining
+        v.fault_kind = fault_kind
+        v.fault_ch = fault_ch
+        v.remaining_s = remaining
+        v.battery_pct = self.hw.battery_pct()
+        st = self.settings
+        v.settings[view.SET_MAX_MA] = st.max_ma
+        v.settings[view.SET_PAD] = S.PAD_CHOICES.index(st.pad)
+        v.settings[view.SET_CONTRAST] = st.contrast
+        v.settings[view.SET_CONSOLE] = 1 if st.console else 0
+        v.settings[view.SET_BENCH] = 1 if st.bench else 0
+
+    def _view_changed(self):
+        # Compares in place against the values drawn last: allocates nothing.
+        v = self.view
+        last = self._drawn
+        changed = False
+        i = 0
+        for lst in (v.state, v.target_ua, v.level_ua, v.max_ua, v.program, v.electrode,
+                    v.program_index, v.settings):
+            for x in lst:
+                if last[i] is not x and last[i] != x:
+                    last[i] = x
+                    changed = True
+                i += 1
+        for x in (v.remaining_s, v.battery_pct, v.fault_kind, v.fault_ch, v.notice,
+                  v.log_count, v.timer_min):
+            if last[i] is not x and last[i] != x:
+                last[i] = x
+                changed = True
+            i += 1
+        return changed
+
+    def _refresh_log_view(self):
+        recs = self.log.records()
+        v = self.view
+        v.log_count = 0
+        for rec in reversed(recs):
+            if v.log_count >= len(v.log):
+                break
+            v.log[v.log_count] = ("%d %3dm %2dmA%s" % (
+                rec.channel + 1, rec.duration_s // 60, rec.peak_ua // 1000,
+                " F" if rec.fault else ""))[:view.NAME_CHARS]
+            v.log_count += 1
+
+    def _ui(self, now_ms):
+        disp = self.hw.display
+        m = self.menu
+        if self.ui_due <= 0:
+            self.ui_due = UI_EVERY
+            self._fill_view()
+            self._act(m.tick(self.view, now_ms))
+            # Drawing costs far more than comparing: redraw only when the menu
+            # or something the screens show has changed.
+            if disp is not None and (m.changed or self._view_changed()):
+                screens.draw(disp.fb, m, self.view)
+        self.ui_due -= 1
+        if disp is not None:
+            disp.flush(PAGES_PER_TICK)
+
+    # -- failure and power -----------------------------------------------------
+
+    def fail(self, exc):
+        """Outputs off first, then record what happened. Never raises."""
+        try:
+            self.hw.outputs_off()
+        except Exception:           # noqa: BLE001 - keep going: record the error
+            pass
+        text = "%s: %s" % (type(exc).__name__, exc)
+        self.failed = text
+        try:
+            self.storage.write_atomic(ERROR_FILE, text.encode())
+        except Exception:           # noqa: BLE001 - storage may be what failed
+            pass
+        try:
+            disp = self.hw.display
+            if disp is not None:
+                fb = disp.fb
+                fb.fill(0)
+                fb.text("ERROR - outputs", 0, 0, 1)
+                fb.text("off. Restarting", 0, 8, 1)
+                for row in range(4):
+                    fb.text(text[row * 16:(row + 1) * 16], 0, 24 + row * 8, 1)
+                disp.flush(8)
+        except Exception:           # noqa: BLE001
+            pass
+
+    def power_down(self):
+        self.ctl.emergency_stop()
+        self.hw.outputs_off()
+        if self.hw.display is not None:
+            self.hw.display.off()
+        self.hw.power_down()
+
+    def _last_error(self):
+        try:
+            data = self.storage.read(ERROR_FILE)
+        except Exception:           # noqa: BLE001
+            return None
+        if data:
+            self._notice("Last error: " + data.decode()[:40])
+        return data
+
+
+_ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
+# Electrode status per watchdog class, as the home screen shows it (5 chars).
+_ELECTRODE = ("OK", "HIGH", "OPEN", "SHORT", "OVER", "SENSE")

@@ -1,0 +1,621 @@
+# Bench console: one command per line in, exactly one JSON object per line out
+# (protocol: docs/protocol.md).
+#
+# The app polls it from the control tick and never blocks on it:
+#   n = con.feed(data)   queue bytes that have arrived (bytes or str); returns
+#                        how many were taken (fewer when the queue is full:
+#                        keep the rest, or read only con.room() bytes)
+#   con.poll()           answer at most one complete line; True if it did.
+#                        With no complete line queued it allocates nothing.
+# Replies go to con.write(text), one call per reply, text ending in "\n".
+#
+# Every command goes through the Controller, so console values meet the same
+# envelope as the buttons. A refused command changes nothing.
+#
+# What the console needs beyond the Controller comes from a host object; the
+# app implements it (Host below is the safe default: console control off):
+#   console_enabled() -> bool  output-changing commands allowed; set only from
+#                              the device's own settings menu (physical presence)
+#   bench_enabled() -> bool    bench mode: `inject` allowed
+#   version() -> str           firmware version
+#   impedance(ch) -> int/None  last electrode impedance of channel ch (0-based), ohm
+#   log_records(n) -> list     the newest n usage_log.Record, oldest first
+#   selftest() -> list         (name, ok, detail) for each self-test item
+import json
+
+from micropython import const
+
+from ustim.core import channel as C
+from ustim.core import custom
+from ustim.core.sequencer import STAGE_NAMES
+
+LINE_MAX = const(128)      # bytes per command line, without the line end
+IN_MAX = const(256)        # input queue: two full lines
+LOG_MAX = const(64)        # records per `log` reply (usage_log.DEFAULT_SLOTS)
+PROTOCOL = const(1)
+CUSTOM_NUM = const(240)    # usage-log program number of `set` programs: 240 + channel
+_CR = const(13)
+_LF = const(10)
+_TAB = const(9)
+
+E_UNKNOWN = "unknown_command"
+E_ARG = "bad_argument"
+E_RANGE = "out_of_range"
+E_NOT_ALLOWED = "not_allowed"
+E_FAULT = "fault_active"
+
+
+class Host:
+    """Safe defaults for every host method: console control and bench mode off."""
+
+    def console_enabled(self):
+        return False
+
+    def bench_enabled(self):
+        return False
+
+    def version(self):
+        return "unknown"
+
+    def impedance(self, ch):
+        return None
+
+    def log_records(self, n):
+        return []
+
+    def selftest(self):
+        return []
+
+
+# -- small parsers: no float, no int() surprises ("1_0", " 7", "+3") --------
+
+def _all_digits(tok):
+    if not tok:
+        return False
+    for c in tok:
+        if c < "0" or c > "9":
+            return False
+    return True
+
+
+def _digits(tok):
+    # Nine digits at most: the value stays a small int on MicroPython.
+    return len(tok) <= 9 and _all_digits(tok)
+
+
+def _uint(tok):
+    return int(tok) if _digits(tok) else None
+
+
+def milliamps(tok):
+    """Decimal mA text to uA: "12.5" -> 12500, "-1" -> -1000. None if malformed
+    (at most 3 decimals, i.e. 1 uA). More than 999999 mA reads as 999999 mA:
+    far above any limit, so the envelope refuses it as out of range."""
+    neg = tok.startswith("-")
+    if neg:
+        tok = tok[1:]
+    dot = tok.find(".")
+    whole, frac = (tok, "") if dot < 0 else (tok[:dot], tok[dot + 1:])
+    if dot >= 0 and not frac:
+        return None
+    if len(frac) > 3 or not _all_digits(whole) or (frac and not _all_digits(frac)):
+        return None
+    i = 0
+    while i < len(whole) - 1 and whole[i] == "0":
+        i += 1
+    whole = whole[i:]
+    if len(whole) > 6:
+        whole = "999999"
+    ua = int(whole) * 1000 + int((frac + "00")[:3])
+    return -ua if neg else ua
+
+
+# -- JSON with a fixed key order on both runtimes ----------------------------
+# A tuple of (key, value) pairs is an object, a list is an array; anything else
+# goes through json.dumps.
+
+def _enc(v, out):
+    if isinstance(v, tuple):
+        out.append("{")
+        first = True
+        for k, x in v:
+            if not first:
+                out.append(", ")
+            first = False
+            out.append(json.dumps(k))
+            out.append(": ")
+            _enc(x, out)
+        out.append("}")
+    elif isinstance(v, list):
+        out.append("[")
+        for i in range(len(v)):
+            if i:
+                out.append(", ")
+            _enc(v[i], out)
+        out.append("]")
+    else:
+        out.append(json.dumps(v))
+
+
+def encode(pairs):
+    out = []
+    _enc(tuple(pairs), out)
+    return "".join(out)
+
+
+# -- programs as programs.json fields (docs/programs.md) ---------------------
+
+def program_fields(prog):
+    """(key, value) pairs describing prog with programs.json field names."""
+    f = [("freq_hz", prog.hz), ("phase_us", prog.phase_us), ("gap_us", prog.gap_us)]
+    if prog.burst_n > 1:
+        f.append(("burst_pulses", prog.burst_n))
+        f.append(("burst_hz", prog.burst_hz))
+    if prog.alt_hz or prog.alt_ms:
+        f.append(("alt_hz", prog.alt_hz))
+        f.append(("alt_s", prog.alt_ms // 1000))
+    if prog.sweep_hz or prog.sweep_ms:
+        f.append(("sweep_hz", prog.sweep_hz))
+        f.append(("sweep_s", prog.sweep_ms // 1000))
+    if prog.on_ms or prog.off_ms:
+        f.append(("on_s", prog.on_ms // 1000))
+        f.append(("off_s", prog.off_ms // 1000))
+        f.append(("ramp_up_s", prog.ramp_up_ms // 1000))
+        f.append(("ramp_down_s", prog.ramp_down_ms // 1000))
+    f.append(("minutes", prog.session_s // 60))
+    return f
+
+
+# Keys `set` accepts (kind besides the programs.json numbers).
+SET_KEYS = ("freq_hz", "phase_us", "gap_us", "burst_pulses", "burst_hz", "on_s", "off_s",
+            "ramp_s", "kind")
+
+
+# -- the console ----------------------------------------------------------------
+
+class Console:
+    def __init__(self, ctl, host, write):
+        self.ctl = ctl
+        self.host = host
+        self.write = write
+        self._in = bytearray(IN_MAX)
+        self._head = 0
+        self._count = 0
+        self._line = bytearray(LINE_MAX)
+        self._n = 0
+        self._over = False       # line longer than LINE_MAX: discard to its end
+        self._bad = False        # a byte that is not printable ASCII
+        self._after_cr = False   # swallow the LF of a CR LF pair
+        self.replies = 0
+
+    def room(self):
+        return IN_MAX - self._count
+
+    def feed(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        n = len(data)
+        room = IN_MAX - self._count
+        if n > room:
+            n = room
+        tail = self._head + self._count
+        for i in range(n):
+            if tail >= IN_MAX:
+                tail -= IN_MAX
+            self._in[tail] = data[i]
+            tail += 1
+        self._count += n
+        return n
+
+    def poll(self):
+        while self._count:
+            b = self._in[self._head]
+            self._head += 1
+            if self._head == IN_MAX:
+                self._head = 0
+            self._count -= 1
+            if self._after_cr:
+                self._after_cr = False
+                if b == _LF:
+                    continue
+            if b == _CR or b == _LF:
+                self._after_cr = b == _CR
+                self._end_line()
+                return True
+            if self._over:
+                continue
+            if self._n >= LINE_MAX:
+                self._over = True
+                continue
+            if b == _TAB:
+                b = 32
+            elif b < 32 or b > 126:
+                self._bad = True
+            self._line[self._n] = b
+            self._n += 1
+        return False
+
+    def _end_line(self):
+        over, bad, n = self._over, self._bad, self._n
+        self._over = self._bad = False
+        self._n = 0
+        if over:
+            r = (E_ARG, "line over %d bytes" % LINE_MAX)
+        elif bad:
+            r = (E_ARG, "line is not printable ASCII")
+        else:
+            try:
+                r = self.execute(bytes(self._line[:n]).decode())
+            except Exception as e:
+                # A bug, not a user error: outputs off, as on any unexpected
+                # exception (DESIGN.md safety principle 1).
+                self.ctl.emergency_stop()
+                r = (E_FAULT, "internal error (%s): all outputs stopped" % type(e).__name__)
+        self.reply(r)
+
+    def reply(self, r):
+        if isinstance(r, list):
+            text = encode([("ok", True)] + r)
+        else:
+            text = encode((("ok", False), ("error", r[0]), ("msg", r[1])))
+        self.replies += 1
+        self.write(text + "\n")
+
+    def execute(self, text):
+        """Run one command line; returns a list of reply pairs, or (code, msg)."""
+        words = text.split()
+        if not words:
+            return (E_UNKNOWN, "empty line: try help")
+        name = words[0].lower()
+        for cmd in COMMANDS:
+            if cmd[0] == name:
+                if cmd[2] and not self.host.console_enabled():
+                    return (E_NOT_ALLOWED, "console control is off: enable it in the "
+                            "device settings menu")
+                return cmd[1](self, words[1:])
+        return (E_UNKNOWN, "unknown command %r: try help" % words[0][:16])
+
+    # -- helpers --------------------------------------------------------------
+
+    def chan(self, tok):
+        n = _uint(tok)
+        if n is None or n < 1 or n > len(self.ctl.chans):
+            return None
+        return n - 1
+
+    def bad_chan(self, tok):
+        return (E_ARG, "no channel %r (1..%d)" % (tok[:16], len(self.ctl.chans)))
+
+    def program_id(self, prog):
+        return prog.pid if prog is not None else None
+
+    def program_by_num(self, num):
+        for prog in self.ctl.programs:
+            if prog.num == num:
+                return prog.pid
+        for c in self.ctl.chans:
+            if c.program is not None and c.program.num == num:
+                return c.program.pid
+        return num
+
+
+def _usage(text):
+    return (E_ARG, "usage: " + text)
+
+
+def _one_chan(con, args, usage):
+    if len(args) != 1:
+        return None, _usage(usage)
+    ci = con.chan(args[0])
+    if ci is None:
+        return None, con.bad_chan(args[0])
+    return ci, None
+
+
+def _per_channel(con, args, usage, fn):
+    # `all`: act on every channel that accepts; an error only when none did, so
+    # an error reply still means nothing changed.
+    if len(args) != 1:
+        return _usage(usage)
+    if args[0].lower() == "all":
+        done = []
+        skipped = []
+        first = None
+        for i in range(len(con.ctl.chans)):
+            r = fn(i)
+            if r is None:
+                done.append(i + 1)
+            else:
+                first = first or r
+                skipped.append((("ch", i + 1), ("error", r[0]), ("msg", r[1])))
+        if not done:
+            return first
+        return [("channels", done), ("skipped", skipped)]
+    ci = con.chan(args[0])
+    if ci is None:
+        return con.bad_chan(args[0])
+    r = fn(ci)
+    if r is not None:
+        return r
+    return [("channels", [ci + 1]), ("state", con.ctl.chans[ci].ch.state_name())]
+
+
+# -- commands: handler(con, args) -> list of pairs, or (code, msg) -----------
+
+def _help(con, args):
+    return [("commands", [c[3] for c in COMMANDS]),
+            ("console", bool(con.host.console_enabled()))]
+
+
+def _version(con, args):
+    return [("firmware", con.host.version()), ("protocol", PROTOCOL),
+            ("channels", len(con.ctl.chans))]
+
+
+def _status(con, args):
+    ctl = con.ctl
+    chans = []
+    for i in range(len(ctl.chans)):
+        c = ctl.chans[i]
+        ch = c.ch
+        chans.append((
+            ("ch", i + 1), ("state", ch.state_name()), ("program", con.program_id(c.program)),
+            ("stage", STAGE_NAMES[c.seq.stage] if c.program is not None else None),
+            ("target_ua", ch.target_ua), ("level_ua", ch.level_ua), ("out_ua", c.out.ua),
+            ("max_ua", c.max_ua), ("remaining_s", c.session.remaining_s()),
+            ("fault", C.FAULT_NAMES[ch.fault_kind] if ch.fault_kind else None),
+            ("check", ch.check_reason), ("ohm", con.host.impedance(i))))
+    return [("console", bool(con.host.console_enabled())),
+            ("bench", bool(con.host.bench_enabled())),
+            ("timer_min", ctl.session_s // 60), ("channels", chans)]
+
+
+def _programs(con, args):
+    out = []
+    for p in con.ctl.programs:
+        out.append(tuple([("id", p.pid), ("num", p.num), ("name", p.name),
+                          ("kind", p.kind())] + program_fields(p)))
+    return [("programs", out)]
+
+
+def _select(con, args):
+    if len(args) != 2:
+        return _usage("select <ch> <program_id>")
+    ci = con.chan(args[0])
+    if ci is None:
+        return con.bad_chan(args[0])
+    pid = args[1]
+    if con.ctl.find_program(pid) is None and _digits(pid):
+        pid = int(pid)     # programs.json ids may be integers
+    if con.ctl.find_program(pid) is None:
+        return (E_ARG, "no program %r: see programs" % args[1][:16])
+    r = con.ctl.select(ci, pid)
+    if r is not None:
+        return r
+    return [("ch", ci + 1), ("program", pid), ("max_ua", con.ctl.chans[ci].max_ua)]
+
+
+def _start(con, args):
+    return _per_channel(con, args, "start <ch|all>", con.ctl.start)
+
+
+def _stop(con, args):
+    return _per_channel(con, args, "stop <ch|all>", con.ctl.stop)
+
+
+def _pause(con, args):
+    return _per_channel(con, args, "pause <ch|all>", con.ctl.pause)
+
+
+def _resume(con, args):
+    return _per_channel(con, args, "resume <ch|all>", con.ctl.resume)
+
+
+def _amp(con, args):
+    if len(args) != 2:
+        return _usage("amp <ch> <mA>")
+    ci = con.chan(args[0])
+    if ci is None:
+        return con.bad_chan(args[0])
+    ua = milliamps(args[1])
+    if ua is None:
+        return (E_ARG, "amplitude %r: want mA like 12.5 (at most 3 decimals)" % args[1][:16])
+    r = con.ctl.set_amp(ci, ua)
+    if r is not None:
+        return r
+    return [("ch", ci + 1), ("target_ua", ua)]
+
+
+def _step(con, args, usage, fn):
+    ci, err = _one_chan(con, args, usage)
+    if err is not None:
+        return err
+    r = fn(ci)
+    if r is not None:
+        return r
+    return [("ch", ci + 1), ("target_ua", con.ctl.chans[ci].ch.target_ua)]
+
+
+def _up(con, args):
+    return _step(con, args, "up <ch>", con.ctl.up)
+
+
+def _down(con, args):
+    return _step(con, args, "down <ch>", con.ctl.down)
+
+
+def _timer(con, args):
+    if len(args) != 1:
+        return _usage("timer <minutes>")
+    m = _uint(args[0])
+    if m is None:
+        return (E_ARG, "minutes %r: want a whole number" % args[0][:16])
+    r = con.ctl.set_timer(m)
+    if r is not None:
+        return r
+    return [("timer_min", m)]
+
+
+def _imp(con, args):
+    ci, err = _one_chan(con, args, "imp <ch>")
+    if err is not None:
+        return err
+    return [("ch", ci + 1), ("ohm", con.host.impedance(ci))]
+
+
+def _log(con, args):
+    if len(args) > 1:
+        return _usage("log [n]")
+    n = 10
+    if args:
+        n = _uint(args[0])
+        if n is None:
+            return (E_ARG, "log %r: want a whole number" % args[0][:16])
+        if n < 1 or n > LOG_MAX:
+            return (E_RANGE, "log %d outside 1..%d records" % (n, LOG_MAX))
+    out = []
+    for r in con.host.log_records(n)[-n:]:
+        out.append((("seq", r.seq), ("start_s", r.start_s), ("ch", r.channel + 1),
+                    ("program", con.program_by_num(r.program)), ("duration_s", r.duration_s),
+                    ("peak_ua", r.peak_ua), ("mean_ua", r.mean_ua), ("charge_nc", r.charge_nc),
+                    ("fault", C.FAULT_NAMES[r.fault] if r.fault < len(C.FAULT_NAMES)
+                     else r.fault)))
+    return [("records", out)]
+
+
+def _clear(con, args):
+    ci, err = _one_chan(con, args, "clear <ch>")
+    if err is not None:
+        return err
+    r = con.ctl.clear(ci)
+    if r is not None:
+        return r
+    return [("ch", ci + 1), ("state", con.ctl.chans[ci].ch.state_name())]
+
+
+def _set_entry(con, ci, args):
+    """The programs.json entry for `set`: the channel's program, changed by
+    args; or (code, msg)."""
+    given = {}
+    for tok in args:
+        eq = tok.find("=")
+        if eq <= 0:
+            return (E_ARG, "%r: want key=value" % tok[:16])
+        key, val = tok[:eq].lower(), tok[eq + 1:]
+        if key not in SET_KEYS:
+            return (E_ARG, "unknown key %r (keys: %s)" % (key[:16], " ".join(SET_KEYS)))
+        if key in given:
+            return (E_ARG, "%s given twice" % key)
+        if key == "kind":
+            if val.upper() not in ("TENS", "EMS"):
+                return (E_ARG, "kind %r: want tens or ems" % val[:16])
+            given[key] = val.upper()
+        else:
+            v = _uint(val)
+            if v is None:
+                return (E_ARG, "%s=%r: want a whole number" % (key, val[:16]))
+            given[key] = v
+    entry = {}
+    prog = con.ctl.chans[ci].program
+    if prog is not None:
+        for k, v in program_fields(prog):
+            entry[k] = v
+        entry["kind"] = prog.kind()
+    elif "kind" not in given:
+        entry["kind"] = "EMS" if "on_s" in given or "off_s" in given else "TENS"
+    # Settings the new values make meaningless are dropped, not refused.
+    if "ramp_s" in given:
+        entry.pop("ramp_up_s", None)
+        entry.pop("ramp_down_s", None)
+    for k in given:
+        entry[k] = given[k]
+    if entry.get("burst_pulses", 1) == 1 and "burst_hz" not in given:
+        entry.pop("burst_hz", None)
+    if not entry.get("on_s", 0) and not entry.get("off_s", 0):
+        for k in ("ramp_up_s", "ramp_down_s", "on_s", "off_s"):
+            if k not in given:
+                entry.pop(k, None)
+    entry["id"] = "c%d" % (ci + 1)
+    entry["name"] = "Custom ch%d" % (ci + 1)
+    return entry
+
+
+def _set(con, args):
+    if len(args) < 2:
+        return _usage("set <ch> key=value ...")
+    ci = con.chan(args[0])
+    if ci is None:
+        return con.bad_chan(args[0])
+    entry = _set_entry(con, ci, args[1:])
+    if not isinstance(entry, dict):
+        return entry
+    progs, rejected = custom.load(json.dumps({"programs": [entry]}), con.ctl.env, ())
+    if not progs:
+        r = rejected[0]
+        return (E_RANGE if r.refusal is not None else E_ARG,
+                "%s: %s" % (r.field, r.text) if r.field else r.text)
+    prog = progs[0]
+    prog.num = CUSTOM_NUM + ci
+    r = _select_program(con.ctl, ci, prog)
+    if r is not None:
+        return r
+    return [("ch", ci + 1), ("program", tuple([("id", prog.pid), ("kind", prog.kind())]
+                                              + program_fields(prog))),
+            ("max_ua", con.ctl.chans[ci].max_ua)]
+
+
+def _select_program(ctl, ci, prog):
+    # A `set` program belongs to its channel, not to the program list.
+    return ctl.select_program(ci, prog)
+
+
+def _selftest(con, args):
+    checks = []
+    passed = True
+    for name, ok, detail in con.host.selftest():
+        passed = passed and bool(ok)
+        checks.append((("name", name), ("ok", bool(ok)), ("detail", detail)))
+    return [("passed", passed), ("checks", checks)]
+
+
+def _inject(con, args):
+    if not con.host.bench_enabled():
+        return (E_NOT_ALLOWED, "bench mode is off: enable it in the device settings menu")
+    if len(args) != 2:
+        return _usage("inject <ch> <fault>")
+    ci = con.chan(args[0])
+    if ci is None:
+        return con.bad_chan(args[0])
+    name = args[1].lower()
+    for kind in range(1, len(C.FAULT_NAMES)):
+        if C.FAULT_NAMES[kind] == name:
+            r = con.ctl.fault(ci, kind)
+            if r is not None:
+                return r
+            return [("ch", ci + 1), ("state", con.ctl.chans[ci].ch.state_name()),
+                    ("fault", C.FAULT_NAMES[con.ctl.chans[ci].ch.fault_kind])]
+    return (E_ARG, "fault %r: one of %s" % (args[1][:16], " ".join(C.FAULT_NAMES[1:])))
+
+
+# name, handler, needs console control, usage
+COMMANDS = (
+    ("help", _help, False, "help"),
+    ("version", _version, False, "version"),
+    ("status", _status, False, "status"),
+    ("programs", _programs, False, "programs"),
+    ("select", _select, True, "select <ch> <program_id>"),
+    ("start", _start, True, "start <ch|all>"),
+    ("stop", _stop, False, "stop <ch|all>"),
+    ("pause", _pause, False, "pause <ch|all>"),
+    ("resume", _resume, True, "resume <ch|all>"),
+    ("amp", _amp, True, "amp <ch> <mA>"),
+    ("up", _up, True, "up <ch>"),
+    ("down", _down, False, "down <ch>"),
+    ("timer", _timer, False, "timer <minutes>"),
+    ("imp", _imp, False, "imp <ch>"),
+    ("log", _log, False, "log [n]"),
+    ("clear", _clear, False, "clear <ch>"),
+    ("set", _set, True, "set <ch> key=value ..."),
+    ("selftest", _selftest, False, "selftest"),
+    ("inject", _inject, True, "inject <ch> <fault>"),
+)

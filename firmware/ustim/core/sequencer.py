@@ -1,0 +1,118 @@
+# Turns a program and the elapsed session time into this tick's pulse spec and
+# amplitude scale. Called every control tick, so tick() does bounded integer
+# work and allocates nothing: it updates one preallocated PulseSpec in place
+# and returns a small int. Only the pulse rate changes during a program (burst
+# shape, widths and gap are fixed at load), so only period_us is rewritten.
+from micropython import const
+
+from ustim.core.programs import period_us
+from ustim.core.spec import PulseSpec
+
+FULL_SCALE = const(1000)   # amplitude scale is per mille of the user's amplitude
+
+# What the program is doing this tick (for the display and the channel).
+CONTINUOUS = const(0)
+RAMP_UP = const(1)
+ON = const(2)
+RAMP_DOWN = const(3)
+OFF = const(4)
+STAGE_NAMES = ("run", "ramp up", "on", "ramp down", "rest")
+
+
+class Sequencer:
+    def __init__(self):
+        self.spec = PulseSpec()
+        self.program = None
+        # True after a tick that changed spec: the pulse engine is reconfigured
+        # only then. The first tick after load() always reports a change.
+        self.changed = False
+        self.stage = CONTINUOUS
+        self.stage_left_ms = 0   # time until the stage ends (0 when continuous)
+        self.hz = 0
+        self._pending = False
+        self._base_hz = 0
+        self._alt_hz = 0
+        self._alt_ms = 0
+        self._sweep_d = 0
+        self._sweep_ms = 0
+        self._sweep_half = 0
+        self._on = 0
+        self._cycle = 0
+        self._up = 0
+        self._down = 0
+
+    def load(self, prog):
+        """Select a program; it must already have passed programs.check_program."""
+        self.program = prog
+        self._base_hz = prog.hz
+        self._alt_hz = prog.alt_hz if prog.alt_ms else 0
+        self._alt_ms = prog.alt_ms if prog.alt_hz else 0
+        self._sweep_ms = prog.sweep_ms if prog.sweep_hz else 0
+        self._sweep_half = self._sweep_ms >> 1
+        self._sweep_d = prog.sweep_hz - prog.hz if self._sweep_ms else 0
+        self._on = prog.on_ms
+        self._cycle = prog.on_ms + prog.off_ms if prog.on_ms else 0
+        self._up = prog.ramp_up_ms
+        self._down = prog.ramp_down_ms
+        self.hz = prog.hz
+        prog.fill_spec(self.spec, prog.hz)
+        self._pending = True
+        self.changed = False
+        self.stage = CONTINUOUS
+        self.stage_left_ms = 0
+
+    def _rate(self, t):
+        if self._alt_ms:
+            if (t // self._alt_ms) & 1:
+                return self._alt_hz
+            return self._base_hz
+        if self._sweep_ms:
+            # Triangle: base -> sweep end over the first half, back over the second.
+            p = t % self._sweep_ms
+            half = self._sweep_half
+            if p < half:
+                return self._base_hz + self._sweep_d * p // half
+            rest = self._sweep_ms - half
+            return self._base_hz + self._sweep_d * (rest - (p - half)) // rest
+        return self._base_hz
+
+    def _scale(self, t):
+        if not self._cycle:
+            self.stage = CONTINUOUS
+            return FULL_SCALE
+        t %= self._cycle
+        on = self._on
+        if t < self._up:
+            self.stage = RAMP_UP
+            self.stage_left_ms = self._up - t
+            return FULL_SCALE * t // self._up
+        if t < on - self._down:
+            self.stage = ON
+            self.stage_left_ms = on - self._down - t
+            return FULL_SCALE
+        if t < on:
+            self.stage = RAMP_DOWN
+            self.stage_left_ms = on - t
+            return FULL_SCALE * (on - t) // self._down
+        self.stage = OFF
+        self.stage_left_ms = self._cycle - t
+        return 0
+
+    def tick(self, elapsed_ms):
+        """Update spec for session time elapsed_ms (>= 0, < 2**30) and return the
+        amplitude scale for this tick, 0..FULL_SCALE per mille."""
+        if self.program is None:
+            self.changed = False
+            self.stage = OFF
+            return 0
+        if elapsed_ms < 0:
+            elapsed_ms = 0
+        hz = self._rate(elapsed_ms)
+        changed = self._pending
+        self._pending = False
+        if hz != self.hz:
+            self.hz = hz
+            self.spec.period_us = period_us(hz)
+            changed = True
+        self.changed = changed
+        return self._scale(elapsed_ms)

@@ -1,0 +1,271 @@
+# Every screen, drawn onto a framebuf.FrameBuffer-compatible object (128x64,
+# 8x8 font: 16 columns x 8 rows). draw(fb, menu, view) draws the menu's screen.
+#
+# Core code: only FrameBuffer methods are used, so the same drawing runs on the
+# device, on CPython (tools/shims/framebuf.py) and in the tests against the real
+# framebuf. Numbers are drawn digit by digit from preallocated strings, so the
+# home screen, redrawn while stimulating, allocates nothing for them.
+from micropython import const
+
+from ustim.core.ui import menu as M
+from ustim.core.ui.view import CHANNELS, ELECTRODE_CHARS, SET_MAX_MA, SET_PAD, STATE_LABELS
+
+W = const(128)
+H = const(64)
+COLS = const(16)
+ROWS = const(8)
+
+_DIGITS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+_BAR_X = const(52)
+_BAR_W = const(76)
+
+SAFETY_LINE = "Never head/chest"   # the splash's one-line reminder (SAFETY.md)
+HINT_LIST = "MODE:ok hold:esc"
+
+# What happened / what to do, by ustim.core.channel fault kind (2 lines each).
+FAULT_WHAT = ("", "Electrode off", "Leads shorted", "Over-current", "Sense failure",
+              "Internal error")
+FAULT_DO = (("", ""),
+            ("Press pad down,", "check the lead"),
+            ("Pads too close?", "Check the lead"),
+            ("Check pads, lead", "then lower amp"),
+            ("Restart device;", "if again: stop"),
+            ("Restart device;", "if again: stop"))
+
+
+# -- drawing helpers --------------------------------------------------------
+
+def text(fb, s, col, row, c=1):
+    fb.text(s, col * 8, row * 8, c)
+
+
+def num(fb, value, col, row, width, zero_pad=False, c=1):
+    """value right-aligned in `width` columns ending before col + width."""
+    x = (col + width - 1) * 8
+    y = row * 8
+    if value < 0:
+        value = 0
+    n = 0
+    while n < width:
+        if n and value == 0 and not zero_pad:
+            break
+        fb.text(_DIGITS[value % 10], x, y, c)
+        value //= 10
+        x -= 8
+        n += 1
+
+
+def amp_ma(fb, ua, col, row):
+    """ua as mA with one decimal: 'dd.dmA', 6 columns."""
+    if ua < 0:
+        ua = 0
+    num(fb, ua // 1000, col, row, 2)
+    text(fb, ".", col + 2, row)
+    text(fb, _DIGITS[ua % 1000 // 100], col + 3, row)
+    text(fb, "mA", col + 4, row)
+
+
+def title(fb, s):
+    fb.fill_rect(0, 0, W, 8, 1)
+    text(fb, s, 0, 0, 0)
+
+
+def hint(fb, s):
+    text(fb, s, 0, ROWS - 1)
+
+
+def right(fb, s, row, end_col=COLS, c=1):
+    text(fb, s, end_col - len(s), row, c)
+
+
+def bar(fb, row, level, target, full):
+    y = row * 8
+    fb.rect(_BAR_X, y, _BAR_W, 7, 1)
+    if full <= 0:
+        return
+    inner = _BAR_W - 2
+    if level > full:
+        level = full
+    if target > full:
+        target = full
+    fb.fill_rect(_BAR_X + 1, y + 1, inner * level // full, 5, 1)
+    # The target as a tick through the bar: seen while the level ramps to it.
+    fb.vline(_BAR_X + 1 + (inner - 1) * target // full, y, 7, 1)
+
+
+def battery(fb, x, y, pct):
+    """A 15x7 battery icon at (x, y), filled in proportion to pct."""
+    if pct < 0:
+        pct = 0
+    elif pct > 100:
+        pct = 100
+    fb.rect(x, y, 13, 7, 1)
+    fb.fill_rect(x + 13, y + 2, 2, 3, 1)
+    fb.fill_rect(x + 2, y + 2, (9 * pct + 50) // 100, 3, 1)
+
+
+def _channel_label(fb, focus, row, c=1):
+    # Right-aligned: "both" or "CH1".
+    if focus == M.CH_ALL:
+        text(fb, "both", COLS - 4, row, c)
+    else:
+        text(fb, "CH", COLS - 3, row, c)
+        text(fb, _DIGITS[focus + 1], COLS - 1, row, c)
+
+
+# -- screens ------------------------------------------------------------------
+
+def splash(fb, m, v):
+    title(fb, " uStim TENS/EMS ")
+    text(fb, "2 channels", 0, 2)
+    text(fb, v.version, 0, 3)
+    text(fb, SAFETY_LINE, 0, 5)
+    hint(fb, "MODE: continue")
+
+
+def home(fb, m, v):
+    for ch in range(CHANNELS):
+        row = ch * 3
+        if m.focus == ch or m.focus == M.CH_ALL:
+            text(fb, ">", 0, row)
+        text(fb, _DIGITS[ch + 1], 1, row)
+        st = v.state[ch]
+        text(fb, STATE_LABELS[st] if 0 <= st < len(STATE_LABELS) else "?", 3, row)
+        e = v.electrode[ch]
+        if len(e) > ELECTRODE_CHARS:
+            e = e[:ELECTRODE_CHARS]
+        right(fb, e, row)
+        text(fb, v.program[ch], 0, row + 1)
+        amp_ma(fb, v.target_ua[ch], 0, row + 2)
+        bar(fb, row + 2, v.level_ua[ch], v.target_ua[ch], v.max_ua[ch])
+    s = v.remaining_s
+    if s > 0:
+        num(fb, s // 60, 0, 6, 2)
+        text(fb, ":", 2, 6)
+        num(fb, s % 60, 3, 6, 2, True)
+    else:
+        text(fb, "--:--", 0, 6)
+    battery(fb, 78, 49, v.battery_pct)
+    num(fb, v.battery_pct, 12, 6, 3)
+    text(fb, "%", 15, 6)
+    hint(fb, v.notice if v.notice else "hold MODE: menu")
+
+
+def _list(fb, m, names, n):
+    for i in range(M.LIST_ROWS):
+        k = m.top + i
+        if k >= n:
+            break
+        row = 1 + i
+        # Full width for 16-character names; the cursor line is inverted.
+        if k == m.cursor:
+            fb.fill_rect(0, row * 8, W, 8, 1)
+            text(fb, names[k], 0, row, 0)
+        else:
+            text(fb, names[k], 0, row)
+
+
+def main_menu(fb, m, v):
+    title(fb, "Menu")
+    _channel_label(fb, m.focus, 0, 0)
+    _list(fb, m, M.MENU_ITEMS, len(M.MENU_ITEMS))
+    hint(fb, HINT_LIST)
+
+
+def program(fb, m, v):
+    title(fb, "Program")
+    _channel_label(fb, m.focus, 0, 0)
+    if v.programs:
+        _list(fb, m, v.programs, len(v.programs))
+    else:
+        text(fb, "(none)", 1, 2)
+    hint(fb, HINT_LIST)
+
+
+def timer(fb, m, v):
+    title(fb, "Session timer")
+    num(fb, M.TIMER_CHOICES[m.timer_index], 4, 3, 2)
+    text(fb, "min", 7, 3)
+    text(fb, "UP/DOWN: change", 0, 5)
+    hint(fb, HINT_LIST)
+
+
+def _setting_value(fb, v, sid, value, row, end_col=COLS, c=1):
+    if sid == SET_MAX_MA:
+        num(fb, value, end_col - 4, row, 2, False, c)
+        text(fb, "mA", end_col - 2, row, c)
+    elif sid == SET_PAD:
+        name = v.pad_names[value] if 0 <= value < len(v.pad_names) else "?"
+        right(fb, name, row, end_col, c)
+    elif sid in M.ON_OFF_SETTINGS:
+        right(fb, "on" if value else "off", row, end_col, c)
+    else:
+        num(fb, value, end_col - 3, row, 3, False, c)
+
+
+def settings(fb, m, v):
+    title(fb, "Settings")
+    for i in range(len(M.SETTING_LABELS)):
+        row = 1 + i
+        c = 1
+        if i == m.cursor:
+            fb.fill_rect(0, row * 8, W, 8, 1)
+            c = 0
+        text(fb, M.SETTING_LABELS[i], 1, row, c)
+        _setting_value(fb, v, i, v.settings[i], row, COLS, c)
+    hint(fb, HINT_LIST)
+
+
+def edit(fb, m, v):
+    sid = m.edit_id
+    title(fb, M.SETTING_TITLES[sid])
+    value = M.setting_value(v, sid, m.edit_index)
+    text(fb, "<", 3, 3)
+    _setting_value(fb, v, sid, value, 3, 11)
+    text(fb, ">", 12, 3)
+    text(fb, "now:", 0, 5)
+    _setting_value(fb, v, sid, v.settings[sid], 5, 10)
+    hint(fb, "MODE:set hold:x")
+
+
+def fault(fb, m, v):
+    title(fb, "FAULT")
+    text(fb, "CH", 11, 0, 0)
+    text(fb, _DIGITS[v.fault_ch + 1] if 0 <= v.fault_ch < CHANNELS else "?", 13, 0, 0)
+    k = v.fault_kind if 0 <= v.fault_kind < len(FAULT_WHAT) else len(FAULT_WHAT) - 1
+    text(fb, FAULT_WHAT[k], 0, 2)
+    text(fb, FAULT_DO[k][0], 0, 3)
+    text(fb, FAULT_DO[k][1], 0, 4)
+    text(fb, "Output is off", 0, 5)
+    hint(fb, "MODE: clear")
+
+
+def log(fb, m, v):
+    title(fb, "Usage log")
+    n = M.log_lines(v)
+    if n == 0:
+        text(fb, "(empty)", 1, 2)
+    for i in range(M.LIST_ROWS):
+        k = m.top + i
+        if k >= n:
+            break
+        text(fb, v.log[k], 0, 1 + i)
+    hint(fb, "MODE: back")
+
+
+def low_battery(fb, m, v):
+    title(fb, "BATTERY LOW")
+    num(fb, v.battery_pct, 5, 2, 3)
+    text(fb, "%", 8, 2)
+    text(fb, "Charge before", 0, 4)
+    text(fb, "next session", 0, 5)
+    hint(fb, "MODE: OK")
+
+
+DRAW = (splash, home, main_menu, program, timer, settings, edit, fault, log, low_battery)
+
+
+def draw(fb, m, v):
+    fb.fill(0)
+    DRAW[m.screen](fb, m, v)
+    m.changed = False

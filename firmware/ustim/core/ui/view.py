@@ -1,0 +1,49 @@
+# What the screens show, filled in by the app. The UI reads only this object
+# (never the channels, programs or settings modules), so it does not depend on
+# their APIs. Every field exists from __init__; per-channel fields are lists
+# the app updates in place. Strings must fit the field widths below (the app
+# cuts longer ones: 16 characters is a full OLED line).
+from micropython import const
+
+CHANNELS = const(2)
+NAME_CHARS = const(16)       # program names, log lines, notice
+ELECTRODE_CHARS = const(5)   # electrode status per channel ("OK", "HIGH", "OPEN")
+LOG_LINES = const(12)
+BATTERY_LOW_PCT = const(15)  # project choice: below this the low-battery screen shows
+
+# Channel states, as in ustim.core.channel (numbers only: no import needed).
+STATE_LABELS = ("OFF", "CHECK", "RAMP", "ON", "PAUSED", "ENDING", "FAULT")  # <= 6 chars
+
+# Settings the settings screen edits, in screen order.
+SET_MAX_MA = const(0)
+SET_PAD = const(1)
+SET_CONTRAST = const(2)
+SET_CONSOLE = const(3)
+SET_BENCH = const(4)
+N_SETTINGS = const(5)
+
+
+class View:
+    def __init__(self):
+        n = CHANNELS
+        self.program = [""] * n        # program name per channel
+        self.state = [0] * n           # channel state number (0 OFF .. 6 FAULT)
+        self.target_ua = [0] * n       # amplitude the user set
+        self.level_ua = [0] * n        # amplitude output now
+        self.max_ua = [80000] * n      # bound for this channel now (envelope, cap)
+        self.electrode = ["--"] * n    # electrode status text per channel
+        self.remaining_s = 0           # session time left (0: none running)
+        self.timer_min = 30            # session length the timer screen starts from
+        self.battery_pct = 100
+        self.fault_kind = 0            # ustim.core.channel FAULT_* (0: no fault)
+        self.fault_ch = 0              # channel of that fault
+        self.log = [""] * LOG_LINES    # usage log lines, newest first
+        self.log_count = 0
+        self.programs = ()             # program names offered by the program screen
+        self.program_index = [0] * n   # selected program per channel (index in programs)
+        # settings: values by SET_* index; the pad setting is an index in pad_names
+        self.settings = [50, 1, 128, 0, 0]
+        self.pad_names = ("4x4", "5x5", "5x9", "5x10", "10x10")
+        self.board_max_ma = 80
+        self.notice = ""               # one line for the home screen ("" : none)
+        self.version = ""

@@ -1,0 +1,1 @@
+# Hardware adapters: thin, one small interface each (see docs and each module).

@@ -1,0 +1,195 @@
+# The hardware bundle the App drives on a real board (the simulator's is
+# tools/sim/board.py SimHw; the interface is in the header of ustim/app.py):
+#
+#   pulses   PIO engine (rp2) or RMT engine (esp32), hal/pulse.py interface
+#   amp      PWM or DAC reference (hal/amplitude.py), amp.set(ch, ua)
+#   hv       the high-voltage enable, hv.set(on)
+#   sense    hal/sense.Sense;  buttons  hal/buttons.ButtonPins
+#   display  hal/display.Display, or None when no OLED answers the I2C scan
+#   console  non-blocking USB/UART serial: read() -> bytes or None, write(text)
+#   battery_pct(), wdt_feed(), outputs_off(), ticks_us(), power_down()
+#
+# Nothing here runs before main.py has driven every output low; constructors
+# create outputs low (Pin value=0, PWM duty 0, DAC 0).
+import sys
+
+import machine
+from micropython import const
+
+from ustim.hal import amplitude
+from ustim.hal.buttons import ButtonPins
+from ustim.hal.sense import Sense, fixed_scale, to_units
+
+CONSOLE_CHUNK = const(64)    # bytes taken from the serial input per tick at most
+# Battery range when the board file gives none: one Li-ion cell (project
+# choice, the same figures as the simulator's battery model).
+BATTERY_EMPTY_MV = const(3300)
+BATTERY_FULL_MV = const(4150)
+RELEASE_WAIT_MS = const(2000)   # power_down waits this long for POWER to be let go
+SLEEP_POLL_MS = const(200)      # power_down wakes this often to look at POWER
+
+
+class HvEnable:
+    def __init__(self, pin_id):
+        self.pin = machine.Pin(pin_id, machine.Pin.OUT, value=0)
+        self.on = False
+
+    def set(self, on):
+        # Written every tick, not only on change: a glitch that flipped the
+        # pin is corrected within one tick.
+        self.on = bool(on)
+        self.pin.value(1 if on else 0)
+
+
+class StdioConsole:
+    """The bench console over sys.stdin / sys.stdout, never blocking: bytes
+    are read only while the poller says one is ready."""
+
+    def __init__(self, stdin=None, stdout=None):
+        try:
+            import select
+        except ImportError:      # older MicroPython names it uselect
+            import uselect as select  # type: ignore
+        self._in = sys.stdin if stdin is None else stdin
+        self._src = getattr(self._in, "buffer", self._in)
+        self._out = sys.stdout if stdout is None else stdout
+        self._poll = select.poll()
+        self._poll.register(self._in, select.POLLIN)
+        # MicroPython's ipoll() allocates nothing; CPython has only poll().
+        self._ipoll = getattr(self._poll, "ipoll", None)
+        self._buf = bytearray(CONSOLE_CHUNK)
+
+    def _ready(self):
+        if self._ipoll is not None:
+            for _ in self._ipoll(0):
+                return True
+            return False
+        return len(self._poll.poll(0)) > 0
+
+    def read(self):
+        buf = self._buf
+        n = 0
+        while n < CONSOLE_CHUNK and self._ready():
+            c = self._src.read(1)
+            if not c:
+                break
+            buf[n] = c[0] if isinstance(c, (bytes, bytearray)) else ord(c)
+            n += 1
+        # Allocates only when bytes came in: an idle console costs nothing.
+        return bytes(buf[:n]) if n else None
+
+    def write(self, text):
+        self._out.write(text)
+
+
+def find_display(board):
+    """The OLED, or None when nothing answers at OLED_ADDR (or the ssd1306
+    driver is missing): the firmware runs without a display."""
+    i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.PIN_SCL),
+                      sda=machine.Pin(board.PIN_SDA), freq=400000)
+    try:
+        if board.OLED_ADDR not in i2c.scan():
+            return None
+        from ustim.hal.display import Display
+        return Display(i2c, board.OLED_ADDR)
+    except (OSError, ImportError):
+        return None
+
+
+def make_engine(board):
+    if board.PLATFORM == "rp2":
+        from ustim.hal.rp2_pio import PioPulseEngine
+        return PioPulseEngine(board)
+    from ustim.hal.esp32_rmt import RmtPulseEngine
+    return RmtPulseEngine(board)
+
+
+class DeviceHw:
+    def __init__(self, board, console=None, display=True, ticks_us=None):
+        self.board = board
+        self.wdt = None                  # main.py sets it once the loop starts
+        self.wdt_feeds = 0
+        # HV first: everything after it is harmless while the supply is off.
+        self.hv = HvEnable(board.PIN_HV_EN)
+        self.amp = amplitude.for_board(board)
+        self.pulses = make_engine(board)
+        self._bridge = []
+        for ch in range(board.CHANNELS):
+            self._bridge.append(machine.Pin(board.PIN_A[ch]))
+            self._bridge.append(machine.Pin(board.PIN_B[ch]))
+        self.sense = Sense(board)
+        self.buttons = ButtonPins(board.PIN_BUTTONS)
+        self._power_btn = self.buttons.pins[0]
+        self.display = find_display(board) if display else None
+        self.console = StdioConsole() if console is None else console
+        self._bat = _battery_adc(board)
+        self._bat_k, self._bat_shift = fixed_scale(board.BATTERY_MV_FULL_SCALE)
+        self._bat_lo = getattr(board, "BATTERY_EMPTY_MV", BATTERY_EMPTY_MV)
+        self._bat_hi = getattr(board, "BATTERY_FULL_MV", BATTERY_FULL_MV)
+        if ticks_us is None:
+            import time
+            ticks_us = time.ticks_us
+        self.ticks_us = ticks_us
+
+    def battery_mv(self):
+        return to_units(self._bat.read_u16(), self._bat_k, self._bat_shift)
+
+    def battery_pct(self):
+        pct = (self.battery_mv() - self._bat_lo) * 100 // (self._bat_hi - self._bat_lo)
+        return 0 if pct < 0 else (100 if pct > 100 else pct)
+
+    def wdt_feed(self):
+        if self.wdt is not None:
+            self.wdt.feed()
+            self.wdt_feeds += 1
+
+    def outputs_off(self):
+        """HV off, engine stopped, amplitude 0, bridge pins low. Every step is
+        tried even when an earlier one fails; the last error is raised after."""
+        err = None
+        try:
+            self.hv.set(False)
+        except Exception as e:   # noqa: BLE001 - the other steps still run
+            err = e
+        try:
+            self.pulses.stop_all()
+        except Exception as e:   # noqa: BLE001
+            err = e
+        try:
+            self.amp.off_all()
+        except Exception as e:   # noqa: BLE001
+            err = e
+        # Whatever the engine did or failed to do, the pins end as GPIO low.
+        # The amplitude pins stay PWM/DAC at 0: re-muxing them as GPIO would
+        # cut the reference off from the PWM until the next boot.
+        for p in self._bridge:
+            try:
+                p.init(machine.Pin.OUT, value=0)
+            except Exception as e:   # noqa: BLE001
+                err = e
+        if err is not None:
+            raise err
+
+    def power_down(self):
+        """Outputs are off (App.power_down). Sleep until POWER is pressed, then
+        reset: the board boots as from power-on, every channel OFF."""
+        import time
+        waited = 0
+        while self._power_btn.value() == 0 and waited < RELEASE_WAIT_MS:
+            time.sleep_ms(10)
+            waited += 10
+        while True:
+            machine.lightsleep(SLEEP_POLL_MS)
+            # Sleeping with the outputs off is not a hung controller: feed so
+            # the watchdog does not turn power-down into a reboot loop.
+            if self.wdt is not None:
+                self.wdt.feed()
+            if self._power_btn.value() == 0:
+                machine.reset()
+
+
+def _battery_adc(board):
+    pin = machine.Pin(board.PIN_BATTERY)
+    if board.PLATFORM == "esp32":
+        return machine.ADC(pin, atten=machine.ADC.ATTN_11DB)
+    return machine.ADC(pin)

@@ -1,0 +1,80 @@
+# The bench console on both runtimes: the same replies byte for byte, line
+# limits, refusals that change nothing, and an allocation-free idle poll.
+import json
+import sys
+
+from console_host import Bench, FakeHost, snapshot
+from dualcheck import eq, true
+from ustim.core import limits
+from ustim.core.console import LINE_MAX
+from ustim.core.controller import Controller
+
+
+def _bench(console=True, bench=False):
+    return Bench(Controller(limits.Envelope()), FakeHost(console, bench))
+
+
+def _one(b, line):
+    out = b.send(line + "\n")
+    eq(len(out), 1, "replies to %r", line)
+    return out[0]
+
+
+def check_replies_are_identical_json():
+    b = _bench(bench=True)
+    eq(_one(b, "version"),
+       '{"ok": true, "firmware": "0.1.0-test", "protocol": 1, "channels": 2}\n', "version")
+    eq(_one(b, "select 1 tens"), '{"ok": true, "ch": 1, "program": "tens", "max_ua": 80000}\n',
+       "select")
+    eq(_one(b, "amp 1 12.5"), '{"ok": true, "ch": 1, "target_ua": 12500}\n', "amp")
+    eq(_one(b, "amp 1 80.001"), '{"ok": false, "error": "out_of_range", "msg": "channel 1: '
+       'above the amplitude limit (limit 80000 uA)"}\n', "amp refused")
+    eq(_one(b, "set 2 freq_hz=90 phase_us=180"),
+       '{"ok": true, "ch": 2, "program": {"id": "c2", "kind": "TENS", "freq_hz": 90, '
+       '"phase_us": 180, "gap_us": 50, "minutes": 30}, "max_ua": 80000}\n', "set")
+    eq(_one(b, "start all"), '{"ok": true, "channels": [1, 2], "skipped": []}\n', "start all")
+    eq(_one(b, "inject 2 short"), '{"ok": true, "ch": 2, "state": "FAULT", "fault": "short"}\n',
+       "inject")
+    st = json.loads(_one(b, "status"))
+    eq([c["state"] for c in st["channels"]], ["ARMED", "FAULT"], "states")
+    eq(json.loads(_one(b, "programs"))["programs"][3]["alt_hz"], 100, "programs")
+
+
+def check_refusals_change_nothing():
+    b = _bench(console=False, bench=True)
+    before = snapshot(b.ctl)
+    for line in ("start 1", "amp 1 5", "select 1 tens", "set 1 freq_hz=80", "inject 1 open",
+                 "bogus", "stop 9", "log 0", "timer x", "amp 1 1.2345"):
+        r = json.loads(_one(b, line))
+        eq(r["ok"], False, "refused %s", line)
+        eq(snapshot(b.ctl), before, "state after %s", line)
+    eq(json.loads(_one(b, "stop all"))["ok"], True, "stop always works")
+
+
+def check_line_limits():
+    b = _bench()
+    out = b.send("status" + "x" * LINE_MAX + "\r\nversion\r\n")
+    eq(len(out), 2, "two replies")
+    eq(json.loads(out[0])["msg"], "line over %d bytes" % LINE_MAX, "long line")
+    eq(json.loads(out[1])["ok"], True, "next line fine")
+    out = b.send(b"stat\xc3\xa9\n")
+    eq(json.loads(out[0])["msg"], "line is not printable ASCII", "non-ASCII")
+
+
+def check_idle_poll_allocates_nothing():
+    if sys.implementation.name != "micropython":
+        return
+    import gc
+    b = _bench()
+    con = b.con
+    part = b"status 1"
+    con.poll()
+    before = gc.mem_alloc()
+    for _ in range(200):
+        con.poll()
+    eq(gc.mem_alloc() - before, 0, "bytes allocated by 200 idle polls")
+    before = gc.mem_alloc()
+    con.feed(part)
+    for _ in range(20):
+        true(not con.poll(), "no complete line")
+    eq(gc.mem_alloc() - before, 0, "bytes allocated by a partial line")

@@ -1,0 +1,167 @@
+"""The ESP32 RMT pulse engine (ustim.hal.esp32_rmt) on the esp32 and machine
+shims: what it writes to the A and B channels reproduces the reference model
+(ustim.core.pulses) edge for edge, A and B never overlap even with a skew
+between the two writes, at most 2 pulses follow the last service() call, and
+stop() leaves both pins low."""
+
+import esp32
+import machine
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boards import esp32_devkitc as board
+from ustim.core import limits, pulses
+from ustim.core.spec import PulseSpec
+from ustim.hal import esp32_rmt
+
+ENV = limits.Envelope(board.LIMITS)
+
+
+def _engine(spec, ch=0, skew=0):
+    esp32.reset(write_cost_us=skew)
+    machine.reset_state()
+    eng = esp32_rmt.RmtPulseEngine(board, ticks_us=esp32.now_us)
+    eng.configure(ch, spec)
+    esp32.advance(1000)
+    eng.start(ch)
+    a, b = esp32.channels()[-2:]
+    assert (a.pin_id, b.pin_id) == (board.PIN_A[ch], board.PIN_B[ch])
+    assert a.resolution_hz == b.resolution_hz == 1000000
+    assert not a.idle_level and not b.idle_level and a.loop == b.loop == 0
+    return eng, a, b
+
+
+def _drive(eng, tick, until):
+    last = None
+    while esp32._now[0] < until:
+        esp32.advance(tick)
+        if eng.service():
+            last = esp32._now[0]
+    return last
+
+
+def _model(spec, t0, count):
+    out = [0] * (4 * count)
+    pulses.fill_edges(spec, t0, 0, count, out)
+    a = [(out[i], out[i + 1]) for i in range(0, len(out), 4)]
+    b = [(out[i + 2], out[i + 3]) for i in range(0, len(out), 4)]
+    return a, b
+
+
+def _no_overlap(a, b):
+    for s0, e0 in a:
+        for s1, e1 in b:
+            assert e0 <= s1 or e1 <= s0, ((s0, e0), (s1, e1))
+
+
+def _check_train(spec, tick, skew, cycles=3):
+    eng, ra, rb = _engine(spec, skew=skew)
+    _drive(eng, tick, esp32._now[0] + cycles * spec.cycle_us())
+    a, b = ra.timeline(), rb.timeline()
+    assert len(a) >= cycles * spec.pulses_per_cycle()
+    want_a, want_b = _model(spec, a[0][0], len(a))
+    assert a == want_a, spec
+    assert b[:len(a)] == [(s + skew, e + skew) for s, e in want_b][:len(b)], spec
+    _no_overlap(a, b)
+    return eng, ra, rb
+
+
+PRESETS = [
+    PulseSpec(phase_us=200, gap_us=0, period_us=10000),
+    PulseSpec(phase_us=250, gap_us=0, period_us=500000),
+    PulseSpec(phase_us=200, period_us=10000, burst_n=7, burst_period_us=500000),
+    PulseSpec(phase_us=300, gap_us=0, period_us=20000, ems=True),
+    PulseSpec(phase_us=50, gap_us=0, period_us=6667),
+    PulseSpec(phase_us=400, gap_us=100, period_us=1000000),
+]
+
+
+@pytest.mark.parametrize("spec", PRESETS, ids=repr)
+@pytest.mark.parametrize("skew", [0, 40])
+def test_presets_match_model(spec, skew):
+    _check_train(spec, tick=1000, skew=skew)
+
+
+@st.composite
+def specs(draw):
+    period = draw(st.integers(6667, 1000000))
+    n = draw(st.sampled_from([1, 1, 2, 5, 20]))
+    return PulseSpec(phase_us=draw(st.integers(50, 400)), gap_us=draw(st.integers(0, 100)),
+                     period_us=period, burst_n=n,
+                     burst_period_us=n * period + draw(st.integers(0, 500000)) if n > 1 else 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=specs(), tick=st.integers(200, 5000), skew=st.integers(0, 200))
+def test_random_specs_match_model(spec, tick, skew):
+    if limits.check_spec(ENV, spec) is not None:
+        return
+    # A controller that services within every idle stretch keeps it exact.
+    idle = min(pulses.idle_after(spec, i) for i in range(spec.pulses_per_cycle()))
+    _check_train(spec, min(tick, idle - skew), skew, cycles=2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(spec=specs(), tick=st.integers(200, 20000), stop_after=st.integers(0, 3000000))
+def test_dead_man_at_most_two_pulses(spec, tick, stop_after):
+    if limits.check_spec(ENV, spec) is not None:
+        return
+    eng, ra, rb = _engine(spec)
+    last = _drive(eng, tick, esp32._now[0] + stop_after)
+    last = ra.writes[-1][0] if last is None else last
+    esp32.advance(3 * spec.cycle_us())     # the controller has hung
+    assert not ra.active() and not rb.active(), "RMT back at its idle level (low)"
+    after = [s for s, _ in ra.timeline() if s >= last]
+    assert len(after) <= 2
+    _no_overlap(ra.timeline(), rb.timeline())
+
+
+@given(period=st.integers(6667, 30000), late=st.integers(2, 5))
+def test_late_controller_makes_pulses_late_never_early(period, late):
+    spec = PulseSpec(phase_us=300, gap_us=20, period_us=period)
+    eng, ra, rb = _engine(spec)
+    _drive(eng, late * period, esp32._now[0] + 20 * period)
+    a, b = ra.timeline(), rb.timeline()
+    assert all(e - s == 300 for s, e in a) and all(e - s == 300 for s, e in b)
+    starts = [s for s, _ in a]
+    assert all(y - x >= period for x, y in zip(starts, starts[1:], strict=False))
+    assert [s - 320 for s, _ in b] == starts
+    _no_overlap(a, b)
+
+
+def test_stop_leaves_pins_low_and_releases_rmt():
+    spec = PulseSpec(phase_us=200, gap_us=10, period_us=10000)
+    eng, ra, rb = _engine(spec, ch=1)
+    esp32.advance(1050)       # inside the first pulse's A phase
+    eng.stop(1)
+    assert not ra.valid and not rb.valid and ra.stops and rb.stops
+    for pin_id in (board.PIN_A[1], board.PIN_B[1]):
+        pin = machine.pin(pin_id)
+        assert pin.mode() == machine.Pin.OUT and pin.level == 0
+    assert not eng.running(1)
+    assert eng.service() == 0
+    assert ra.timeline()[-1][1] <= esp32._now[0], "A's stretch cut at the stop"
+
+
+def test_window_lists_split_long_lows():
+    spec = PulseSpec(phase_us=400, gap_us=100, period_us=1000000)
+    p = esp32_rmt.pieces_for(spec)
+    assert p == 31
+    n = 2 * p + 2
+    lists = [[0] * n for _ in range(4)]
+    esp32_rmt.fill_window(spec, 0, 1000000 - 900, p, *lists)
+    dur_a, lev_a, dur_b, lev_b = lists
+    assert max(dur_a + dur_b) <= esp32_rmt.PULSE_MAX and min(dur_a + dur_b) >= 1
+    assert sum(dur_a) + 100 + 400 == sum(dur_b)
+    assert lev_a.count(1) == lev_b.count(1) == 2
+
+
+def test_refuses_unbalanced_and_requires_configure():
+    esp32.reset()
+    machine.reset_state()
+    eng = esp32_rmt.RmtPulseEngine(board, ticks_us=esp32.now_us)
+    with pytest.raises(ValueError):
+        eng.start(0)
+    with pytest.raises(ValueError):
+        eng.configure(0, PulseSpec(phase_us=200, neg_us=100))

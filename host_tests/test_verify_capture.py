@@ -1,0 +1,195 @@
+"""Capture verification: traces made from the pulse reference model pass for
+every preset; hand-broken traces fail with the right message."""
+
+import json
+
+import pytest
+
+from tools.bench import cli, verify, vcd
+from ustim.core import pulses
+from ustim.core.programs import PRESETS, find
+from ustim.core.sequencer import Sequencer
+from ustim.core.spec import PulseSpec
+
+US = vcd.US
+
+
+def spec_trace(spec, t0_us, count):
+    """A/B changes [(t_us, level)] of `count` pulses of spec, from pulses.py."""
+    a, b = [(0, 0)], [(0, 0)]
+    for t, kind in pulses.edges(spec, t0_us, count):
+        pin = a if kind in (pulses.A_RISE, pulses.A_FALL) else b
+        pin.append((t, 1 if kind in (pulses.A_RISE, pulses.B_RISE) else 0))
+    return a, b
+
+
+def program_trace(prog, duration_ms):
+    """What an engine fed by the sequencer puts on the pins: one pulse cycle at
+    a time, at the spec of that moment, nothing while the amplitude scale is 0."""
+    seq = Sequencer()
+    seq.load(prog)
+    a, b = [(0, 0)], [(0, 0)]
+    t = 100
+    one = PulseSpec()
+    while t < duration_ms * 1000:
+        scale = seq.tick(t // 1000)
+        spec = seq.spec
+        if scale > 0:
+            one.copy_from(spec)
+            for k in range(spec.pulses_per_cycle()):
+                s = t + k * spec.period_us
+                a += [(s, 1), (s + spec.pos_us, 0)]
+                b += [(s + spec.pos_us + spec.gap_us, 1), (s + spec.pulse_us(), 0)]
+        t += spec.cycle_us()
+    return a, b
+
+
+def run_checks(a, b, pid, tol_us=2):
+    end = max(a[-1][0], b[-1][0]) + 10
+    rows = verify.check([(t * US, v) for t, v in a], [(t * US, v) for t, v in b], end * US,
+                        find(pid), tol_us * US)
+    return {name: (ok, detail) for name, ok, detail in rows}
+
+
+def failed(rows):
+    return sorted(name for name, (ok, _) in rows.items() if not ok)
+
+
+@pytest.mark.parametrize("prog", PRESETS, ids=[p.pid for p in PRESETS])
+def test_every_preset_trace_passes(prog):
+    a, b = program_trace(prog, 70000 if prog.on_ms else 7000)
+    rows = run_checks(a, b, prog.pid)
+    assert failed(rows) == [], rows
+
+
+def tens_trace(count=20):
+    return spec_trace(find("tens").fill_spec(PulseSpec(), 100), 1000, count)
+
+
+def edit(changes, index, delta):
+    t, v = changes[index]
+    changes[index] = (t + delta, v)
+
+
+def test_overlap_fails():
+    a, b = tens_trace()
+    edit(b, 1 + 2 * 3, -60)        # B of pulse 3 rises 10 us before A falls
+    rows = run_checks(a, b, "tens")
+    assert rows["A/B overlap"] == (False, "A and B high together at 31190 us for 10 us "
+                                          "(1 times)")
+
+
+def test_wrong_width_fails():
+    a, b = tens_trace()
+    edit(a, 2 + 2 * 4, 50)
+    rows = run_checks(a, b, "tens")
+    assert rows["A phase width"] == (False, "250 us at 41000 us, want 200 ± 2 us (1 of 20)")
+    assert rows["B phase width"][0] and not rows["charge balance"][0]
+
+
+def test_missing_phase_fails():
+    a, b = tens_trace()
+    del b[1 + 2 * 5:3 + 2 * 5]
+    rows = run_checks(a, b, "tens")
+    assert rows["missing phase"] == (False, "no B phase after the A phase at 51000 us "
+                                            "(1 times)")
+    a, b = tens_trace()
+    del a[1 + 2 * 5:3 + 2 * 5]
+    rows = run_checks(a, b, "tens")
+    assert rows["missing phase"] == (False, "no A phase before the B phase at 51250 us "
+                                            "(1 times)")
+
+
+def test_jitter_beyond_tolerance_fails_within_passes():
+    a, b = tens_trace()
+    for pin in (a, b):
+        edit(pin, 1 + 2 * 6, 5)
+        edit(pin, 2 + 2 * 6, 5)
+    rows = run_checks(a, b, "tens")
+    assert rows["period"] == (False, "10005 us from the pulse at 51000 us, want 10000 us "
+                                     "± 2 us (2 of 19)")
+    assert failed(run_checks(a, b, "tens", tol_us=5)) == []
+
+
+def test_systematic_imbalance_fails_charge_balance():
+    a, b = tens_trace(40)
+    for i in range(2, len(b), 2):
+        edit(b, i, -1)             # every B phase 1 us short: widths pass
+    rows = run_checks(a, b, "tens")
+    assert rows["B phase width"][0]
+    assert rows["charge balance"] == (False, "A high 8000 us, B high 7960 us in total: "
+                                             "difference 40 us, allowed 14 us")
+
+
+def test_wrong_program_and_empty_capture_fail():
+    a, b = tens_trace()
+    rows = run_checks(a, b, "acu")
+    assert set(failed(rows)) == {"A phase width", "B phase width", "period"}
+    rows = run_checks([(0, 0)], [(0, 0)], "tens")
+    assert rows == {"pulses": (False, "no complete A phase in the capture")}
+
+
+def test_cut_pulses_at_the_ends_are_ignored():
+    a, b = tens_trace(5)
+    a[0] = (0, 1)                  # high when the capture starts: a cut pulse
+    a.insert(1, (30, 0))
+    b.append((b[-1][0] + 9800, 1))  # still high when it ends
+    assert failed(run_checks(a, b, "tens")) == []
+
+
+SIGROK = """$date Thu Jan  1 00:00:00 2026 $end
+$version libsigrok 0.5.2 $end
+$comment
+  Acquisition with 3/8 channels at 1 MHz
+$end
+$timescale 1 us $end
+$scope module libsigrok $end
+$var wire 1 ! D0 $end
+$var wire 1 " D1 $end
+$var wire 1 # D2 $end
+$upscope $end
+$enddefinitions $end
+#0 0! 0" 1#
+{body}
+"""
+
+
+def test_sigrok_vcd_through_the_command_line(tmp_path, capsys):
+    a, b = tens_trace(10)
+    events = sorted([(t, "!", v) for t, v in a[1:]] + [(t, '"', v) for t, v in b[1:]])
+    lines = []
+    for t, code, v in events:
+        if lines and lines[-1].startswith("#%d " % t):
+            lines[-1] += " %d%s" % (v, code)
+        else:
+            lines.append("#%d %d%s" % (t, v, code))
+    path = tmp_path / "cap.vcd"
+    path.write_text(SIGROK.format(body="\n".join(lines + ["#120000"])))
+    cap = vcd.read(path)
+    assert cap.samplerate_hz == 1000000 and verify.default_tolerance_us(cap) == 2
+    code = cli.main(["verify", str(path), "--program", "tens", "--a", "d0", "--b", "D1"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.count("PASS") == 9
+    png = tmp_path / "cap.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code = cli.main(["--json", "verify", str(path), "--program", "acu", "--a", "D0", "--b",
+                     "D1", "--no-plot"])
+    r = json.loads(capsys.readouterr().out)
+    assert code == 1 and r["ok"] is False and r["plot"] is None
+    code = cli.main(["verify", str(path), "--program", "tens", "--channel", "2"])
+    assert code == 2 and "no signal 'ch2_a'" in capsys.readouterr().err
+
+
+def test_pyvcd_written_trace_and_channel_names(tmp_path, capsys):
+    a, b = program_trace(find("burst"), 3000)
+    path = tmp_path / "sim.vcd"
+    vcd.write(path, a[1:], b[1:], names=("ch2_a", "ch2_b"))
+    code = cli.main(["verify", str(path), "--program", "burst", "--channel", "2",
+                     "--plot", str(tmp_path / "p.png")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert (tmp_path / "p.png").exists()
+    edit(b, 5, 3)
+    vcd.write(path, a[1:], b[1:], names=("ch2_a", "ch2_b"))
+    assert cli.main(["verify", str(path), "--program", "burst", "--channel", "2",
+                     "--no-plot", "--tolerance-us", "1"]) == 1

@@ -1,0 +1,13 @@
+# ruff: noqa: F821  (metadata, require, package, module come from makemanifest)
+# Freezes the firmware into a custom MicroPython build (docs/deploy.md): add
+#   include("/path/to/this/repository/manifest.py")
+# to the board's manifest. The board file is not frozen: copy it as board.py.
+# opt=1 like tools/build.py: asserts compiled out (no safety check relies on
+# them), line numbers kept for the crash log.
+import os
+
+metadata(description="Firmware for a two-channel TENS/EMS stimulator", version="0.1.0")
+require("ssd1306")
+package("ustim", base_path="firmware", opt=1)
+if os.path.exists("firmware/main.py"):
+    module("main.py", base_path="firmware", opt=1)

@@ -1,0 +1,315 @@
+"""Check a capture of a channel's bridge inputs (A = positive phase, B =
+negative phase) against a program: phase widths, interphase gap, pulse
+period, A and B never high together, every pulse with both phases, and charge
+balance by time.
+
+    python -m tools.bench verify CAPTURE.vcd --program ID [--channel N]
+        [--a NAME --b NAME] [--tolerance-us T] [--plot FILE | --no-plot]
+        [--programs programs.json]
+
+Signals are ch<N>_a / ch<N>_b unless --a/--b name them (sigrok's D0, D1...).
+The tolerance defaults to two sample periods when the capture says its sample
+rate (sigrok does), else 2 us, and never less than 1 us.
+"""
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import tools.bench  # noqa: F401  (firmware on sys.path)
+from tools.bench import vcd
+from tools.bench.show import table
+from ustim.core import custom, limits
+from ustim.core.programs import PRESETS, period_us
+
+US = vcd.US
+# A cycling (EMS) program rests between contractions; an engine may stop
+# there, so a pause this long or longer between pulses is a rest, not a period
+# error (the shortest rest the envelope allows is 1 s).
+REST_US = 500000
+
+
+def us(fs):
+    return ("%.3f" % (fs / US)).rstrip("0").rstrip(".")
+
+
+class Expect:
+    """What a program's pulses look like, in fs."""
+
+    def __init__(self, prog):
+        self.prog = prog
+        self.pos = prog.phase_us * US
+        self.neg = prog.phase_us * US
+        self.gap = prog.gap_us * US
+        rates = [prog.hz]
+        if prog.alt_hz and prog.alt_ms:
+            rates.append(prog.alt_hz)
+        self.sweep = None
+        if prog.sweep_hz and prog.sweep_ms:
+            rates.append(prog.sweep_hz)
+            lo, hi = sorted((period_us(prog.hz), period_us(prog.sweep_hz)))
+            self.sweep = (lo * US, hi * US)
+        periods = set()
+        for hz in rates:
+            p = period_us(hz)
+            periods.add(p * US)
+            if prog.burst_n > 1:
+                periods.add((period_us(prog.burst_hz) - (prog.burst_n - 1) * p) * US)
+        self.periods = sorted(periods)
+        self.cycles = prog.on_ms > 0
+
+    def period_ok(self, interval, tol):
+        if self.cycles and interval >= REST_US * US:
+            return True
+        if self.sweep and self.sweep[0] - tol <= interval <= self.sweep[1] + tol:
+            return True
+        return any(abs(interval - p) <= tol for p in self.periods)
+
+    def period_text(self, tol):
+        if self.sweep:
+            base = "%s..%s us" % (us(self.sweep[0]), us(self.sweep[1]))
+            others = [p for p in self.periods if not self.sweep[0] <= p <= self.sweep[1]]
+            if others:
+                base += " or " + ", ".join(us(p) for p in others) + " us"
+        else:
+            base = " or ".join(us(p) for p in self.periods) + " us"
+        return "%s ± %s us" % (base, us(tol))
+
+
+def pulses(changes, end):
+    """(rise, fall) of each complete high pulse; a pulse already high at the
+    start of the capture or still high at its end is cut, so it is left out."""
+    out = []
+    rise = None
+    for i, (t, level) in enumerate(changes):
+        if level == 1:
+            rise = t if i > 0 else None
+        elif rise is not None:
+            out.append((rise, t))
+            rise = None
+    return out
+
+
+def _overlaps(a, b):
+    found = []
+    j = 0
+    for ar, af in a:
+        while j < len(b) and b[j][1] <= ar:
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] < af:
+            lo, hi = max(ar, b[k][0]), min(af, b[k][1])
+            if hi > lo:
+                found.append((lo, hi - lo))
+            k += 1
+    return found
+
+
+def _pair(a, b):
+    """Match each A phase with the B phase that follows it before the next A."""
+    pairs, lone_a, lone_b = [], [], []
+    j = 0
+    for i, (ar, af) in enumerate(a):
+        next_rise = a[i + 1][0] if i + 1 < len(a) else math.inf
+        while j < len(b) and b[j][0] < ar:
+            lone_b.append(b[j])
+            j += 1
+        if j < len(b) and b[j][0] < next_rise:
+            pairs.append(((ar, af), b[j]))
+            j += 1
+        else:
+            lone_a.append((ar, af))
+    lone_b.extend(b[j:])
+    return pairs, lone_a, lone_b
+
+
+def _spread(values):
+    return "%s..%s us" % (us(min(values)), us(max(values))) if values else "-"
+
+
+def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None):
+    """[(check, passed, detail)] for a capture of one channel. marks, a list,
+    gets the time of the first failure of each failed check (for the plot)."""
+    marks = [] if marks is None else marks
+    exp = Expect(prog)
+    a = pulses(a_changes, end_fs)
+    b = pulses(b_changes, end_fs)
+    rows = []
+    if not a or not b:
+        rows.append(("pulses", False, "no complete %s phase in the capture" % (
+            "A" if not a else "B")))
+        return rows
+    pairs, lone_a, lone_b = _pair(a, b)
+    rows.append(("pulses", True, "%d A and %d B phases, %d pulses" % (len(a), len(b),
+                                                                       len(pairs))))
+    ov = _overlaps(a, b)
+    if ov:
+        marks.append(ov[0][0])
+    rows.append(("A/B overlap", not ov, "A and B high together at %s us for %s us (%d times)"
+                 % (us(ov[0][0]), us(ov[0][1]), len(ov)) if ov else "never both high"))
+
+    if lone_a or lone_b:
+        marks.append(min(x[0][0] for x in (lone_a, lone_b) if x))
+        parts = []
+        if lone_a:
+            parts.append("no B phase after the A phase at %s us (%d times)" % (
+                us(lone_a[0][0]), len(lone_a)))
+        if lone_b:
+            parts.append("no A phase before the B phase at %s us (%d times)" % (
+                us(lone_b[0][0]), len(lone_b)))
+        rows.append(("missing phase", False, "; ".join(parts)))
+    else:
+        rows.append(("missing phase", True, "every pulse has both phases"))
+
+    for name, phases, want in (("A phase width", a, exp.pos), ("B phase width", b, exp.neg)):
+        widths = [f - r for r, f in phases]
+        bad = [(r, w) for (r, _), w in zip(phases, widths, strict=True) if abs(w - want) > tol_fs]
+        if bad:
+            marks.append(bad[0][0])
+            detail = "%s us at %s us, want %s ± %s us (%d of %d)" % (
+                us(bad[0][1]), us(bad[0][0]), us(want), us(tol_fs), len(bad), len(widths))
+        else:
+            detail = "%s within %s ± %s us" % (_spread(widths), us(want), us(tol_fs))
+        rows.append((name, not bad, detail))
+
+    gaps = [(af, br - af) for (ar, af), (br, bf) in pairs]
+    bad = [g for g in gaps if abs(g[1] - exp.gap) > tol_fs]
+    if bad:
+        marks.append(bad[0][0])
+    rows.append(("interphase gap", not bad,
+                 "%s us after the A phase at %s us, want %s ± %s us (%d of %d)" % (
+                     us(bad[0][1]), us(bad[0][0]), us(exp.gap), us(tol_fs), len(bad), len(gaps))
+                 if bad else "%s within %s ± %s us" % (_spread([g for _, g in gaps]),
+                                                         us(exp.gap), us(tol_fs))))
+
+    starts = [r for r, _ in a]
+    intervals = [(starts[i], starts[i + 1] - starts[i]) for i in range(len(starts) - 1)]
+    bad = [iv for iv in intervals if not exp.period_ok(iv[1], tol_fs)]
+    if not intervals:
+        rows.append(("period", False, "one pulse only: no period to check"))
+    elif bad:
+        marks.append(bad[0][0])
+        rows.append(("period", False, "%s us from the pulse at %s us, want %s (%d of %d)" % (
+            us(bad[0][1]), us(bad[0][0]), exp.period_text(tol_fs), len(bad), len(intervals))))
+    else:
+        rows.append(("period", True, "%d intervals within %s" % (len(intervals),
+                                                                 exp.period_text(tol_fs))))
+
+    # Quantisation errors of independent edges add like a random walk, so the
+    # allowed imbalance grows with the square root of the pulse count; a
+    # systematic one grows with the count itself and fails.
+    sum_a = sum(f - r for r, f in a)
+    sum_b = sum(f - r for r, f in b)
+    n = max(len(a), len(b))
+    allowed = tol_fs * max(1, math.isqrt(n - 1) + 1)
+    diff = abs(sum_a - sum_b)
+    rows.append(("charge balance", diff <= allowed,
+                 "A high %s us, B high %s us in total: difference %s us, allowed %s us" % (
+                     us(sum_a), us(sum_b), us(diff), us(allowed))))
+    return rows
+
+
+def find_program(pid, programs_file=None):
+    progs = list(PRESETS)
+    if programs_file:
+        data = Path(programs_file).read_bytes()
+        loaded, rejected = custom.load(data, limits.Envelope())
+        progs += loaded
+    for p in progs:
+        if str(p.pid) == str(pid):
+            return p
+    raise SystemExit("no program %r (known: %s)" % (pid, ", ".join(str(p.pid) for p in progs)))
+
+
+def default_tolerance_us(capture):
+    if capture.samplerate_hz:
+        return max(1.0, 2e6 / capture.samplerate_hz)
+    return 2.0
+
+
+def plot(path, a_changes, b_changes, rows, prog, names, marks=()):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a = pulses(a_changes, None)
+    b = pulses(b_changes, None)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6))
+    if a:
+        t0 = a[0][0]
+        if marks:
+            # Show the first failure, with a pulse of context before it.
+            t0 = max([r for r, _ in a if r < min(marks)] or [t0])
+        exp = Expect(prog)
+        window = 3 * max(exp.periods + ([exp.sweep[1]] if exp.sweep else []))
+        if prog.burst_n > 1:
+            window = period_us(prog.burst_hz) * US + prog.phase_us * 4 * US
+        if marks:
+            window = min(marks) - t0 + 3 * (exp.pos + exp.gap + exp.neg)
+        for phases, sign, label in ((a, 1, names[0] + " (A, +)"), (b, -1, names[1] + " (B, -)")):
+            xs, ys = [], []
+            for r, f in phases:
+                if r < t0:
+                    continue
+                if r - t0 > window:
+                    break
+                xs += [(r - t0) / US] * 2 + [(f - t0) / US] * 2
+                ys += [0, sign, sign, 0]
+            top.plot(xs, ys, label=label, drawstyle="default")
+        top.set_xlabel("us from %s us" % us(t0))
+        top.set_ylabel("phase")
+        top.legend(loc="upper right")
+        starts = [r for r, _ in a]
+        bottom.plot([(s - a[0][0]) / 10**15 for s in starts[1:]],
+                    [(starts[i + 1] - starts[i]) / US for i in range(len(starts) - 1)], ".")
+        bottom.set_xlabel("s from the first pulse")
+        bottom.set_ylabel("interval between pulses, us")
+    failed = [r[0] for r in rows if not r[1]]
+    fig.suptitle("program %s: %s" % (prog.pid, "PASS" if not failed else
+                                       "FAIL (" + ", ".join(failed) + ")"))
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def main(argv, as_json=False):
+    p = argparse.ArgumentParser(prog="python -m tools.bench verify", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("capture")
+    p.add_argument("--program", required=True)
+    p.add_argument("--channel", type=int, default=1)
+    p.add_argument("--a", help="signal of the A (positive phase) input")
+    p.add_argument("--b", help="signal of the B (negative phase) input")
+    p.add_argument("--tolerance-us", type=float, default=None)
+    p.add_argument("--plot", help="PNG to write (default: CAPTURE.png)")
+    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--programs", help="programs.json with custom programs")
+    opts = p.parse_args(argv)
+    prog = find_program(opts.program, opts.programs)
+    try:
+        cap = vcd.read(opts.capture)
+        names = (opts.a or "ch%d_a" % opts.channel, opts.b or "ch%d_b" % opts.channel)
+        a_changes, b_changes = cap.find(names[0]), cap.find(names[1])
+    except (OSError, vcd.VcdError) as e:
+        raise SystemExit("verify: %s" % e) from None
+    tol = opts.tolerance_us if opts.tolerance_us is not None else default_tolerance_us(cap)
+    marks = []
+    rows = check(a_changes, b_changes, cap.end_fs, prog, round(tol * US), marks)
+    ok = all(r[1] for r in rows)
+    png = None
+    if not opts.no_plot:
+        png = opts.plot or str(Path(opts.capture).with_suffix(".png"))
+        plot(png, a_changes, b_changes, rows, prog, names, marks)
+    if as_json:
+        print(json.dumps({"ok": ok, "program": prog.pid, "tolerance_us": tol, "plot": png,
+                          "checks": [{"name": n, "ok": k, "detail": d} for n, k, d in rows]}))
+    else:
+        print("%s vs program %s (%s), tolerance %s us" % (
+            opts.capture, prog.pid, prog.name, us(round(tol * US))))
+        print(table(("check", "result", "detail"),
+                    [(n, "PASS" if k else "FAIL", d) for n, k, d in rows]))
+        print("%s%s" % ("PASS" if ok else "FAIL", "; plot: %s" % png if png else ""))
+    sys.stdout.flush()
+    return 0 if ok else 1

@@ -1,0 +1,62 @@
+"""Command line of the simulated board.
+
+    python -m tools.sim                          # default scenario: scenarios/knee.json
+    python -m tools.sim --scenario FILE --out DIR
+    python -m tools.sim --runtime micropython    # the firmware inside real MicroPython
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+for _p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+from tools.sim.scenario import ScenarioError, load  # noqa: E402
+
+DEFAULT_SCENARIO = ROOT / "scenarios" / "knee.json"
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="python -m tools.sim", description=__doc__.split("\n")[0])
+    p.add_argument("--scenario", default=str(DEFAULT_SCENARIO), help="scenario JSON file")
+    p.add_argument("--out", default=str(ROOT / "out" / "sim"), help="output folder")
+    p.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython",
+                   help="where the firmware runs (default cpython: fastest; see docs/simulator.md)")
+    p.add_argument("--console-off", action="store_true",
+                   help="start with console control disabled, as a real device boots")
+    return p.parse_args(argv)
+
+
+def main(argv):
+    args = parse(argv)
+    try:
+        scenario = load(args.scenario)
+    except ScenarioError as e:
+        print("scenario error: %s" % e, file=sys.stderr)
+        return 2
+    from tools.sim_out.write import write_all
+    cc = False if args.console_off else None
+    if args.runtime == "micropython":
+        from tools.sim.mpy_runtime import MpySimulation
+        sim = MpySimulation(scenario, console_control=cc)
+    else:
+        from tools.sim.run import Simulation
+        sim = Simulation(scenario, console_control=cc)
+    rec = sim.run()
+    files = write_all(rec, args.out)
+    s = rec.summary
+    print("%s on %s (%s): %.0f s simulated in %.1f s (%sx real time), %d boot(s)" % (
+        s["scenario"], s["board"], s["runtime"], s["duration_s"], s["wall_s"], s["speed_x"],
+        s["boots"]))
+    for c in s["channels"]:
+        print("  ch%d %-5s %6d pulses  peak %5.1f mA  charge +%d/-%d nC  faults %d  now %s" % (
+            c["channel"], c["program"] or "-", c["pulses"], c["peak_ua"] / 1000, c["pos_nc"],
+            c["neg_nc"], c["faults"], c["state"]))
+    print("  events: %d, OLED frames: %d, console lines: %d" % (
+        len(rec.events), len(rec.frames), len(rec.console)))
+    print("files in %s: %s" % (args.out, ", ".join(sorted(str(k) for k in files))))
+    print("open %s" % (Path(args.out) / "report.md"))
+    return 0
