@@ -17,21 +17,32 @@ for _p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
 from tools.sim.scenario import ScenarioError, load  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "knee.json"
+LIVE_SCENARIO = ROOT / "scenarios" / "idle.json"
 
 
 def parse(argv):
     p = argparse.ArgumentParser(prog="python -m tools.sim", description=__doc__.split("\n")[0])
-    p.add_argument("--scenario", default=str(DEFAULT_SCENARIO), help="scenario JSON file")
+    p.add_argument("--scenario", default=None,
+                   help="scenario JSON file (default scenarios/knee.json; with --pty or "
+                        "--interactive scenarios/idle.json)")
     p.add_argument("--out", default=str(ROOT / "out" / "sim"), help="output folder")
     p.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython",
                    help="where the firmware runs (default cpython: fastest; see docs/simulator.md)")
     p.add_argument("--console-off", action="store_true",
                    help="start with console control disabled, as a real device boots")
+    p.add_argument("--pty", action="store_true",
+                   help="serve the console on a pseudo-terminal (its path is the first line "
+                        "printed) and run in real time")
+    p.add_argument("--interactive", action="store_true",
+                   help="real time in this terminal: keys are the buttons, the OLED is drawn")
     return p.parse_args(argv)
 
 
 def main(argv):
     args = parse(argv)
+    if args.scenario is None:
+        live = args.pty or args.interactive
+        args.scenario = str(LIVE_SCENARIO if live else DEFAULT_SCENARIO)
     try:
         scenario = load(args.scenario)
     except ScenarioError as e:
@@ -40,12 +51,19 @@ def main(argv):
     from tools.sim_out.write import write_all
     cc = False if args.console_off else None
     if args.runtime == "micropython":
+        if args.pty or args.interactive:
+            print("--pty and --interactive run on the cpython runtime", file=sys.stderr)
+            return 2
         from tools.sim.mpy_runtime import MpySimulation
         sim = MpySimulation(scenario, console_control=cc)
     else:
         from tools.sim.run import Simulation
         sim = Simulation(scenario, console_control=cc)
-    rec = sim.run()
+    if args.pty or args.interactive:
+        from tools.sim.live import run_live
+        rec = run_live(sim, pty=args.pty, interactive=args.interactive)
+    else:
+        rec = sim.run()
     files = write_all(rec, args.out)
     s = rec.summary
     print("%s on %s (%s): %.0f s simulated in %.1f s (%sx real time), %d boot(s)" % (

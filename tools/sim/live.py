@@ -1,0 +1,158 @@
+"""Real-time modes of the simulated board.
+
+--pty: the firmware's USB console is served on a pseudo-terminal; the path is
+the first line printed, e.g. `/dev/pts/3`, for `python -m tools.bench --port`.
+--interactive: in a terminal, keys act as the buttons, the OLED is drawn with
+block characters and the channel status is live:
+
+    p  POWER/STOP (short press: stop every channel)   P  hold POWER (power down)
+    m  MODE (select)                                  M  hold MODE (back/menu)
+    u  UP          d  DOWN          q or Ctrl-C  quit (outputs off first)
+
+Both run the simulation paced to the wall clock, until the scenario's
+duration or Ctrl-C; the output folder is written at the end as usual.
+"""
+
+import os
+import select
+import sys
+import termios
+import time
+import tty
+
+from tools.bench.pty_server import PtyServer
+from tools.sim.run import BUTTON_INDEX, PRESS_MS
+from ustim.core import channel as C
+
+KEYS = {"p": ("power", PRESS_MS), "P": ("power", 1500), "m": ("mode", PRESS_MS),
+        "M": ("mode", 1300), "u": ("up", PRESS_MS), "d": ("down", PRESS_MS)}
+FRAME_EVERY_MS = 100
+
+
+class _ConsoleBridge:
+    """The pty server's view of the simulated board's console."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.inbox = bytearray()
+        self.write = None          # set by PtyServer
+
+    def feed(self, data):
+        self.inbox += data
+        return len(data)
+
+    def poll(self):
+        return False
+
+    def read(self):
+        if not self.inbox:
+            return None
+        data = bytes(self.inbox)
+        self.inbox = bytearray()
+        self.sim.rec.console.append((self.sim.hw.now_us // 1000, "in", data.decode(
+            "ascii", "replace").rstrip("\n")))
+        return data
+
+
+def oled_text(frame):
+    """A 128x64 MONO_VLSB frame as 32 lines of half-block characters."""
+    lines = []
+    for row in range(0, 64, 2):
+        page, bit = row >> 3, row & 7
+        line = []
+        for x in range(128):
+            top = frame[page * 128 + x] >> bit & 1
+            bottom = frame[((row + 1) >> 3) * 128 + x] >> ((row + 1) & 7) & 1
+            line.append(" ▀▄█"[top | bottom << 1])
+        lines.append("".join(line))
+    return lines
+
+
+def status_line(sim):
+    parts = []
+    for c in sim.app.ctl.chans:
+        ch = c.ch
+        fault = " %s" % C.FAULT_NAMES[ch.fault_kind] if ch.state == C.FAULT else ""
+        parts.append("ch%d %-8s %5.1f mA%s" % (ch.index + 1, ch.state_name(), c.out.ua / 1000,
+                                                fault))
+    return "  |  ".join(parts)
+
+
+def run_live(sim, pty=False, interactive=False, out=sys.stdout):
+    """Run sim in real time; returns when the duration is over or on quit."""
+    server = None
+    if pty:
+        bridge = _ConsoleBridge(sim)
+        server = PtyServer(bridge)
+        print(server.path, file=out, flush=True)
+    fd = sys.stdin.fileno() if interactive else None
+    saved = termios.tcgetattr(fd) if interactive else None
+    if interactive:
+        tty.setcbreak(fd)
+        out.write("\x1b[2J")
+    tick = sim.tick_ms
+    t0 = time.monotonic()
+    now = 0
+    next_frame = 0
+    sim._boot(0)
+    if server is not None:
+        sim.hw.console.external = bridge
+    try:
+        while now <= sim.duration_ms:
+            if server is not None:
+                server.pump()
+            if interactive and _key(fd, sim, now):
+                break
+            sim.step(now)
+            if server is not None:
+                sim.hw.console.external = bridge    # again after a reboot
+            if interactive and now >= next_frame:
+                next_frame = now + FRAME_EVERY_MS
+                _draw(sim, out)
+            now += tick
+            wait = t0 + now / 1000 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.hw.outputs_off()
+        sim._event("simulation stopped: outputs off")
+        if interactive:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            out.write("\nstopped at %.2f s: outputs off\n" % (now / 1000))
+    sim.duration_ms = now
+    sim._collect_pulses()
+    sim.rec.duration_ms = now
+    sim.rec.pulses.sort(key=lambda p: (p[1], p[0]))
+    sim.wall_s = time.monotonic() - t0
+    sim.rec.summary = sim.summary()
+    return sim.rec
+
+
+def _key(fd, sim, now):
+    """Apply pending key presses; True to quit."""
+    while select.select([fd], [], [], 0)[0]:
+        ch = os.read(fd, 1).decode("latin-1")
+        if ch in ("q", "\x03"):
+            return True
+        if ch in KEYS:
+            name, ms = KEYS[ch]
+            idx = BUTTON_INDEX[name]
+            sim.hw.press(idx, True)
+            sim.releases.append((now + ms, idx))
+            sim._event("key %s: button %s %d ms" % (ch, name, ms))
+    return False
+
+
+def _draw(sim, out):
+    frame = sim.hw.display.refresh.shown
+    lines = ["\x1b[H" + "ustim simulated board (%s)   t = %7.2f s" % (
+        sim.board.NAME, sim.hw.now_us / 1e6)]
+    lines.append("+" + "-" * 128 + "+")
+    lines += ["|" + ln + "|" for ln in oled_text(frame)]
+    lines.append("+" + "-" * 128 + "+")
+    lines.append(status_line(sim) + "\x1b[K")
+    lines.append("keys: p stop  P power off  m select  M back  u up  d down  q quit\x1b[K")
+    out.write("\n".join(lines) + "\n")
+    out.flush()
