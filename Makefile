@@ -22,7 +22,8 @@ test: $(STAMP) lint typecheck build
 # (two stub sets that cannot share one environment: each in its own folder)
 STUBS_RP2 := micropython-rp2-rpi-pico-stubs==1.29.0.post1
 STUBS_ESP32 := micropython-esp32-esp32-generic-stubs==1.29.0.post1
-HAL_COMMON := firmware/ustim/hal/pulse.py firmware/ustim/hal/amplitude.py
+HAL_COMMON := firmware/ustim/hal/pulse.py firmware/ustim/hal/amplitude.py \
+	firmware/ustim/hal/device.py
 HAL_RP2 := $(HAL_COMMON) firmware/ustim/hal/rp2_pio.py firmware/ustim/hal/pio_biphasic.py
 HAL_ESP32 := $(HAL_COMMON) firmware/ustim/hal/esp32_rmt.py firmware/ustim/hal/amplitude_dac.py
 .PHONY: typecheck
@@ -45,6 +46,11 @@ SCENARIO ?= scenarios/knee.json
 .PHONY: sim
 sim: $(STAMP)
 	$(BIN)/python -m tools.sim --scenario $(SCENARIO) --out out/sim
+
+## bench: every performance figure with its budget -> out/bench/bench.json
+.PHONY: bench
+bench: $(STAMP) build
+	$(BIN)/python -m tools.benchmarks
 
 ## test-mpy: only the MicroPython pass of the dual-runtime checks
 test-mpy: $(STAMP)

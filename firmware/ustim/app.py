@@ -50,6 +50,7 @@ class App:
         self.storage = storage
         self.failed = None
         self.notices = []
+        self.view = view.View()     # first: notices land on it from here on
         hw.outputs_off()
         self.env = limits.Envelope(getattr(board, "LIMITS", None))
         self.settings, notice = S.load(storage)
@@ -64,7 +65,6 @@ class App:
         self.console = Console(self.ctl, self, hw.console.write)
         self.buttons = Buttons()
         self.menu = M.Menu(now_ms)
-        self.view = view.View()
         self.view.version = VERSION
         self.view.programs = tuple(p.name for p in self.ctl.programs)
         self.reset_cause = reset_cause
@@ -76,6 +76,9 @@ class App:
         self.overruns = 0
         self.last_ms = now_ms
         self.ui_due = 0
+        v = self.view
+        self._view_lists = (v.state, v.target_ua, v.level_ua, v.max_ua, v.program,
+                            v.electrode, v.program_index, v.settings)
         self._drawn = [None] * 64   # what the screen showed: see _view_changed
         self.error_text = self._last_error()
         self._fill_view()
@@ -218,8 +221,8 @@ class App:
     def _write_log(self, now_ms):
         for rec in self.ctl.finished:
             ch, num, dur, peak, mean, charge, fault = rec
-            if not self.log.append(now_ms // 1000, num, ch, dur, peak, mean, charge, fault):
-                self._notice("Usage log not written")
+            # append() returns None when written, else a notice for the screen.
+            self._notice(self.log.append(now_ms // 1000, num, ch, dur, peak, mean, charge, fault))
         self.ctl.finished.clear()
         self._refresh_log_view()
 
@@ -325,25 +328,33 @@ class App:
         v.settings[view.SET_BENCH] = 1 if st.bench else 0
 
     def _view_changed(self):
-        # Compares in place against the values drawn last: allocates nothing.
+        # Compares in place against the values drawn last; the view's lists are
+        # the same objects for its whole life, so their tuple is built once.
         v = self.view
         last = self._drawn
         changed = False
         i = 0
-        for lst in (v.state, v.target_ua, v.level_ua, v.max_ua, v.program, v.electrode,
-                    v.program_index, v.settings):
+        for lst in self._view_lists:
             for x in lst:
                 if last[i] is not x and last[i] != x:
                     last[i] = x
                     changed = True
                 i += 1
-        for x in (v.remaining_s, v.battery_pct, v.fault_kind, v.fault_ch, v.notice,
-                  v.log_count, v.timer_min):
-            if last[i] is not x and last[i] != x:
-                last[i] = x
-                changed = True
-            i += 1
-        return changed
+        changed = self._same(i, v.remaining_s) or changed
+        changed = self._same(i + 1, v.battery_pct) or changed
+        changed = self._same(i + 2, v.fault_kind) or changed
+        changed = self._same(i + 3, v.fault_ch) or changed
+        changed = self._same(i + 4, v.notice) or changed
+        changed = self._same(i + 5, v.log_count) or changed
+        return self._same(i + 6, v.timer_min) or changed
+
+    def _same(self, i, x):
+        # True when slot i of the last-drawn values differed (and now holds x).
+        last = self._drawn
+        if last[i] is x or last[i] == x:
+            return False
+        last[i] = x
+        return True
 
     def _refresh_log_view(self):
         recs = self.log.records()

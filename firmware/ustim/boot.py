@@ -48,7 +48,8 @@ def reset_cause_name(cause, mod=machine):
 
 
 def selftest(board, hw):
-    """board: the (validated) board module. Problems found with every output off, as readable strings ([] = good)."""
+    """Problems found with every output off, as readable strings ([] = good).
+    board: the validated board module."""
     out = []
     try:
         hw.sense.read()

@@ -20,6 +20,9 @@
 # ADC sources (set_adc(pin id, value or callable)), I2C devices (I2C.devices).
 
 HISTORY_MAX = 1000    # per pin / PWM: long simulations must not eat the heap
+# Pin writes are recorded (history, WRITES) while True. Allocation benchmarks
+# turn it off so that every byte they count is the firmware's own.
+RECORD = True
 LOG_MAX = 64
 WDT_MAX_MS = 8388     # RP2040 limit; tests of an ESP32 may raise it
 
@@ -128,6 +131,8 @@ class Pin:
     def _write(self, v):
         g = self._g
         g.level = 1 if v else 0
+        if not RECORD:
+            return
         g.history.append(g.level)
         _trim(g.history, HISTORY_MAX)
         _state.writes.append((g.id, g.level))
@@ -138,7 +143,9 @@ class Pin:
             self._write(v)
             return None
         g = self._g
-        if g.mode in (Pin.OUT, Pin.OPEN_DRAIN) and g.external is None:
+        m = g.mode
+        # No tuple here: a read must not allocate (allocation benchmarks).
+        if (m == Pin.OUT or m == Pin.OPEN_DRAIN) and g.external is None:
             return g.level
         if g.external is not None:
             return g.external

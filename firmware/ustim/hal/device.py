@@ -96,12 +96,12 @@ def find_display(board):
         return None
 
 
-def make_engine(board):
+def make_engine(board, ticks_us):
     if board.PLATFORM == "rp2":
         from ustim.hal.rp2_pio import PioPulseEngine
         return PioPulseEngine(board)
     from ustim.hal.esp32_rmt import RmtPulseEngine
-    return RmtPulseEngine(board)
+    return RmtPulseEngine(board, ticks_us)
 
 
 class DeviceHw:
@@ -109,10 +109,14 @@ class DeviceHw:
         self.board = board
         self.wdt = None                  # main.py sets it once the loop starts
         self.wdt_feeds = 0
+        if ticks_us is None:
+            import time
+            ticks_us = time.ticks_us
+        self.ticks_us = ticks_us
         # HV first: everything after it is harmless while the supply is off.
         self.hv = HvEnable(board.PIN_HV_EN)
         self.amp = amplitude.for_board(board)
-        self.pulses = make_engine(board)
+        self.pulses = make_engine(board, ticks_us)
         self._bridge = []
         for ch in range(board.CHANNELS):
             self._bridge.append(machine.Pin(board.PIN_A[ch]))
@@ -126,10 +130,6 @@ class DeviceHw:
         self._bat_k, self._bat_shift = fixed_scale(board.BATTERY_MV_FULL_SCALE)
         self._bat_lo = getattr(board, "BATTERY_EMPTY_MV", BATTERY_EMPTY_MV)
         self._bat_hi = getattr(board, "BATTERY_FULL_MV", BATTERY_FULL_MV)
-        if ticks_us is None:
-            import time
-            ticks_us = time.ticks_us
-        self.ticks_us = ticks_us
 
     def battery_mv(self):
         return to_units(self._bat.read_u16(), self._bat_k, self._bat_shift)

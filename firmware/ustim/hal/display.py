@@ -22,18 +22,22 @@ class Display:
         self.fb = getattr(self.drv, "framebuf", self.drv)
         self.width = width
         self.refresh = PageRefresh(self.drv.buffer, width, height // 8)
-        self._send = self._send_page   # bound once: flush() allocates nothing
+        # Bound once: taking a bound method allocates on MicroPython, and flush()
+        # runs in the control tick.
+        self._send = self._send_page
+        self._cmd = self.drv.write_cmd
+        self._data = self.drv.write_data
         self.is_on = True
 
     def _send_page(self, page, data):
-        w = self.drv.write_cmd
+        w = self._cmd
         w(_SET_COL_ADDR)
         w(0)
         w(self.width - 1)
         w(_SET_PAGE_ADDR)
         w(page)
         w(page)
-        self.drv.write_data(data)
+        self._data(data)
 
     def flush(self, max_pages=1):
         """Send at most max_pages changed pages; returns the number sent."""

@@ -1,0 +1,260 @@
+"""An exception in any part of the control tick, on the device hardware bundle
+(ustim.hal.device.DeviceHw over the machine/rp2/esp32 shims): every output off
+in that same tick (bridge pins low, amplitude 0, HV off, engine stopped), the
+watchdog no longer fed, the error in error.txt; the next boot with the same
+flash starts OFF at 0 uA and shows the previous error."""
+
+import sys
+
+import machine
+import pytest
+
+import device_rig as R
+from boards import esp32_devkitc, pico
+from tools.sim_storage import MemStorage
+from ustim import app as app_mod
+from ustim.core import settings as S
+from ustim.core.sequencer import Sequencer
+from ustim.core.ui import screens
+from ustim.core.watchdog import Watchdog
+from ustim.hal.device import DeviceHw, StdioConsole, find_display
+
+
+class ListConsole:
+    def __init__(self):
+        self.inbox = []
+        self.out = []
+
+    def read(self):
+        return self.inbox.pop(0) if self.inbox else None
+
+    def write(self, text):
+        self.out.append(text)
+
+
+class Bench:
+    """One boot of a board: DeviceHw, a started watchdog and the App."""
+
+    def __init__(self, board, storage, cause=machine.PWRON_RESET):
+        R.fresh_board(board, cause)
+        self.board = board
+        self.us = [0]
+        self.console = ListConsole()
+        self.hw = DeviceHw(board, console=self.console, ticks_us=lambda: self.us[0])
+        self.hw.wdt = machine.WDT(timeout=4000)
+        self.now = 0
+        self.app = app_mod.App(board, self.hw, storage, cause, self.now)
+
+    def tick(self):
+        self.now += 10
+        self.us[0] = self.now * 1000
+        R.drain_pio()
+        R.sync_rmt(self)
+        return self.app.step(self.now)
+
+    def ticks_us(self):
+        return self.us[0]
+
+    def feeds(self):
+        return machine.watchdog().feeds
+
+    def start_both(self):
+        ctl = self.app.ctl
+        for ch in range(self.board.CHANNELS):
+            assert ctl.select(ch, "tens") is None
+            assert ctl.set_amp(ch, 10000) is None
+            assert ctl.start(ch) is None
+        for _ in range(600):
+            assert self.tick()
+            if all(c.ch.state_name() == "RUNNING" for c in ctl.chans):
+                return
+        raise AssertionError("channels never reached RUNNING")
+
+
+def _storage():
+    st = MemStorage()
+    s = S.Settings()
+    S.save(st, s)
+    return st
+
+
+def _raise(what):
+    def fail(*args, **kw):
+        raise RuntimeError("injected in " + what)
+    return fail
+
+
+# part -> how to break it (monkeypatch, bench) and the tick it breaks in
+PARTS = {
+    "ui render": lambda mp, b: (mp.setattr(screens, "draw", _raise("ui render")),
+                                setattr(b.app, "ui_due", 0)),
+    "console": lambda mp, b: mp.setattr(b.app.console, "poll", _raise("console")),
+    "sequencer": lambda mp, b: mp.setattr(Sequencer, "tick", _raise("sequencer")),
+    "watchdog": lambda mp, b: mp.setattr(Watchdog, "step", _raise("watchdog")),
+    "pulse engine service": lambda mp, b: mp.setattr(b.hw.pulses, "service",
+                                                     _raise("pulse engine service")),
+    "sense": lambda mp, b: mp.setattr(b.hw.sense, "read", _raise("sense")),
+    "buttons": lambda mp, b: mp.setattr(b.hw.buttons, "poll_into", _raise("buttons")),
+}
+BOARDS = {"pico": pico, "esp32": esp32_devkitc}
+
+
+def _assert_failed_safe(bench, feeds_before, text):
+    b = bench.board
+    app = bench.app
+    assert app.failed == text
+    assert bench.feeds() == feeds_before, "the failing tick fed the watchdog"
+    assert R.outputs_are_off(b)
+    for ch in range(b.CHANNELS):
+        assert not bench.hw.pulses.running(ch)
+        assert bench.hw.amp.ua[ch] == 0
+    assert machine.pin(b.PIN_HV_EN).level == 0
+
+
+def _assert_next_boot_is_off(board, storage, text):
+    nxt = Bench(board, storage, machine.WDT_RESET)
+    app = nxt.app
+    for _ in range(300):
+        assert nxt.tick()
+    for c in app.ctl.chans:
+        assert c.ch.state_name() == "OFF"
+        assert c.ch.target_ua == 0 and c.out.ua == 0
+    for ch in range(board.CHANNELS):
+        assert not nxt.hw.pulses.running(ch)
+    assert set(machine.pin(board.PIN_HV_EN).history) == {0}
+    for p in getattr(board, "PIN_AMP_PWM", ()):
+        assert set(machine.pwm(p).history) == {0}
+    if text is not None:
+        assert "Last error: " + text[:40] in app.notices
+    assert app.reset_cause == machine.WDT_RESET
+    assert nxt.feeds() == 300
+
+
+@pytest.mark.parametrize("part", sorted(PARTS))
+@pytest.mark.parametrize("board", sorted(BOARDS))
+def test_exception_in_a_part_stops_everything_in_the_same_tick(part, board, monkeypatch):
+    board = BOARDS[board]
+    storage = _storage()
+    bench = Bench(board, storage)
+    bench.start_both()
+    assert machine.pin(board.PIN_HV_EN).level == 1
+    feeds = bench.feeds()
+    with monkeypatch.context() as mp:
+        PARTS[part](mp, bench)
+        assert bench.tick() is False
+        text = "RuntimeError: injected in " + part
+        _assert_failed_safe(bench, feeds, text)
+        # A failed App is not stepped again by main.py; if it were, nothing
+        # would be fed either: the step fails the same way.
+    assert storage.read("error.txt") == text.encode()
+    _assert_next_boot_is_off(board, storage, text)
+
+
+def test_exception_in_storage_while_writing_the_log(monkeypatch):
+    storage = _storage()
+    bench = Bench(pico, storage)
+    bench.start_both()
+    feeds = bench.feeds()
+    monkeypatch.setattr(storage, "write_at", _raise("storage"))
+    monkeypatch.setattr(storage, "write_atomic", _raise("storage"))
+    ctl = bench.app.ctl
+    ctl.stop(0)
+    for _ in range(1000):
+        feeds = bench.feeds()
+        if not bench.tick():
+            break
+    else:
+        raise AssertionError("the session never ended into the usage log")
+    _assert_failed_safe(bench, feeds, "RuntimeError: injected in storage")
+    # The flash is what failed: error.txt could not be written either.
+    assert storage.read("error.txt") is None
+    monkeypatch.undo()
+    _assert_next_boot_is_off(pico, storage, None)
+
+
+def test_a_full_flash_is_a_notice_not_a_failure(monkeypatch):
+    storage = _storage()
+    bench = Bench(pico, storage)
+    bench.start_both()
+
+    def full(*a):
+        raise OSError(28)
+
+    monkeypatch.setattr(storage, "write_at", full)
+    bench.app.ctl.stop(0)
+    for _ in range(600):
+        assert bench.tick()
+    assert bench.app.failed is None
+    assert bench.app.ctl.chans[1].ch.state_name() == "RUNNING"
+
+
+# -- the bundle's own parts ------------------------------------------------------------
+
+def test_outputs_off_runs_every_step_even_when_one_fails(monkeypatch):
+    storage = _storage()
+    bench = Bench(pico, storage)
+    bench.start_both()
+    monkeypatch.setattr(bench.hw.pulses, "stop_all", _raise("engine stop"))
+    with pytest.raises(RuntimeError):
+        bench.hw.outputs_off()
+    assert machine.pin(pico.PIN_HV_EN).level == 0
+    assert R.outputs_are_off(pico)
+
+
+def test_console_reads_only_what_is_there():
+    pipe = R.StdinPipe()
+    try:
+        out = []
+        con = StdioConsole(pipe.reader, type("W", (), {"write": lambda s, t: out.append(t)})())
+        assert con.read() is None
+        pipe.send("status")
+        assert con.read() == b"status\n"
+        assert con.read() is None
+        pipe.send("x" * 100)
+        assert con.read() == b"x" * 64
+        assert con.read() == b"x" * 36 + b"\n"
+        con.write("ok\n")
+        assert out == ["ok\n"]
+    finally:
+        pipe.close()
+
+
+def test_no_oled_means_no_display(monkeypatch):
+    R.fresh_board(pico)
+    monkeypatch.setattr(machine.I2C, "scan", lambda self: [])
+    assert find_display(pico) is None
+    monkeypatch.undo()
+    R.fresh_board(pico)
+    assert find_display(pico) is not None
+
+
+def test_battery_percent_from_the_adc():
+    R.fresh_board(pico)
+    hw = DeviceHw(pico, console=ListConsole(), display=False, ticks_us=lambda: 0)
+    for mv, pct in ((4150, 100), (4400, 100), (3300, 0), (3000, 0), (3725, 50)):
+        machine.set_adc(pico.PIN_BATTERY, mv * 65535 // pico.BATTERY_MV_FULL_SCALE)
+        assert abs(hw.battery_pct() - pct) <= 1, mv
+
+
+def test_power_down_sleeps_until_power_is_pressed_then_resets(monkeypatch):
+    R.fresh_board(pico)
+    clock = R.FakeTime()
+    monkeypatch.setitem(sys.modules, "time", clock)
+    hw = DeviceHw(pico, console=ListConsole(), display=False, ticks_us=lambda: 0)
+    hw.wdt = machine.WDT(timeout=4000)
+    power = machine.pin(pico.PIN_BUTTONS[0])
+    power.drive(0)                        # still held from the long press
+    clock.on_sleep = lambda ms: power.drive(None) if clock.ms >= 500 else None
+    sleeps = []
+
+    def lightsleep(ms):
+        sleeps.append(ms)
+        if len(sleeps) == 5:
+            power.drive(0)                # pressed again: wake up
+
+    monkeypatch.setattr(machine, "lightsleep", lightsleep)
+    with pytest.raises(machine.ResetCalled):
+        hw.power_down()
+    assert clock.ms == 500                # waited for the release first
+    assert sleeps == [200] * 5
+    assert machine.watchdog().feeds == 5
