@@ -52,6 +52,11 @@ sim: $(STAMP)
 bench: $(STAMP) build
 	$(BIN)/python -m tools.benchmarks
 
+## soak: the safety campaign's 8-hour simulated soak (make test runs 1 hour) -> out/campaign/
+.PHONY: soak
+soak: $(STAMP)
+	USTIM_SOAK_HOURS=8 $(BIN)/python -m pytest -q -s host_tests/test_campaign_soak.py
+
 ## test-mpy: only the MicroPython pass of the dual-runtime checks
 test-mpy: $(STAMP)
 	$(BIN)/python -m tools.mpy_run

@@ -364,8 +364,6 @@ def test_a_fresh_board_without_settings_boots(pico_rig, monkeypatch, tmp_path):
     assert rig.app.failed is None and rig.feeds() == 20
 
 
-@pytest.mark.xfail(strict=True, reason="App keeps reset_cause but neither a screen nor "
-                   "the console shows it; main.py logs it to the console only")
 def test_the_reset_cause_is_shown_on_the_screen(pico_rig, monkeypatch):
     rig = pico_rig
     _capture_apps(rig, monkeypatch)

@@ -68,6 +68,10 @@ class App:
         self.view.version = VERSION
         self.view.programs = tuple(p.name for p in self.ctl.programs)
         self.reset_cause = reset_cause
+        if reset_cause in _RESET_NAMES:
+            # A normal power-on says nothing; any other reset is shown until
+            # the next notice (and lands in the notice list for `selftest`).
+            self._notice("Reset: " + _RESET_NAMES[reset_cause])
         self.fed = [0] * n          # engine feed counters when the tick began
         self.acct = [0] * n         # ... and when the dose last counted them
         self.set_ua = [0] * n       # amplitude of the pulses fed at the last tick
@@ -428,5 +432,9 @@ class App:
 
 
 _ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
+# machine.reset_cause() values (the same on rp2 and esp32) -> what the screen
+# says; power-on (1) is the normal start and is not shown.
+_RESET_NAMES = {2: "hard reset", 3: "watchdog", 4: "deep sleep", 5: "soft reset"}
+
 # Electrode status per watchdog class, as the home screen shows it (5 chars).
 _ELECTRODE = ("OK", "HIGH", "OPEN", "SHORT", "OVER", "SENSE")

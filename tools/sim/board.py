@@ -141,10 +141,22 @@ class SimHw:
         self.wdt_feeds += 1
 
     def outputs_off(self):
-        self.pulses.stop_all()
+        # Each output independently, and below the adapters, as the device's
+        # outputs_off drives the pins low itself: whatever part just failed
+        # (an adapter included) cannot keep another output on.
+        if self.hv_on:
+            self.hv_on = False
+            self.rec.hv.append((self.now_us, 0))
+        try:
+            self.pulses.stop_all()
+        except Exception:           # noqa: BLE001 - the pins go low regardless
+            for t in self.pulses.trains:
+                t.pending = []
+                t.running = False
         for ch in range(len(self.amp_ua)):
-            self.amp.set(ch, 0)
-        self.hv.set(False)
+            if self.amp_ua[ch]:
+                self.amp_ua[ch] = 0
+                self.rec.amplitude.append((self.now_us, ch, 0))
 
     def ticks_us(self):
         return (time.perf_counter_ns() // 1000) & 0x3FFFFFFF

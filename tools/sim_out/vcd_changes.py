@@ -70,16 +70,17 @@ def _drop_repeats(out):
 def end_us(rec):
     """The time the trace should run to: the session's end, or the last change
     if that is later (a recording cut short still shows all it holds)."""
-    end = rec.duration_ms * 1000
+    duration = rec.duration_ms * 1000
+    last = 0
     for _ch, start, pos, gap, neg, _ua in rec.pulses:
-        e = start + pos + gap + neg
-        if e > end:
-            end = e
+        last = max(last, start + pos + gap + neg)
     for t, _ch, _ua in rec.amplitude:
-        end = max(end, t)
+        last = max(last, t)
     for t, _v in rec.hv:
-        end = max(end, t)
-    return end
+        last = max(last, t)
+    # A change at or after the end needs one more microsecond of trace:
+    # readers (sigrok) sample up to the end, not at it, and would lose it.
+    return duration if last < duration else last + 1
 
 
 def edge_count(changes_list):

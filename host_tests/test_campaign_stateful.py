@@ -1,0 +1,139 @@
+"""Safety campaign, stateful: hypothesis drives the whole firmware App on the
+simulated board with the electrode model through random sequences of button
+presses and holds, console lines (valid commands and junk), electrode events
+and time jumps. After every step the invariants are checked from what the
+board emitted (host_tests/campaign_rig.py):
+
+- every pulse inside the envelope (limits.check on a spec rebuilt from the
+  pulse's widths, the time to the next pulse of its train and its amplitude,
+  at the electrode area of the settings);
+- A and B never high together: successive pulses of a channel never overlap;
+- no amplitude rise beyond the ramp/slew bound of the channel's limit;
+- no pulse starts while its channel is OFF, PAUSED or FAULT (or the firmware
+  is down);
+- the dose counts exactly the pulses the board emitted in the session.
+
+The figures (sequences, steps, ticks, pulses) go to out/campaign/stateful.json.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from campaign_rig import Rig
+from ustim.core.buttons import B_DOWN, B_MODE, B_POWER, B_UP
+from ustim.core.programs import PRESETS
+
+OUT = Path(__file__).resolve().parent.parent / "out" / "campaign"
+EXAMPLES = int(os.environ.get("CAMPAIGN_EXAMPLES", "500"))
+STEPS = 45
+TOTALS = {"sequences": 0, "steps": 0, "ticks": 0, "pulses": 0, "cut_pulses": 0,
+          "amp_changes": 0, "dose_checks": 0, "boots": 0, "stimulating_ticks": 0, "faults": 0,
+          "console_lines": 0, "button_actions": 0, "electrode_events": 0, "time_jumps": 0}
+
+PIDS = [p.pid for p in PRESETS]
+CHANS = st.sampled_from(["1", "2", "all", "0", "3", "x"])
+MA = st.sampled_from(["0", "1", "5", "12.5", "20", "35", "50", "80", "81", "-3", "1e3", "7.1234"])
+VALID = st.one_of(
+    st.tuples(st.sampled_from(["start", "stop", "pause", "resume", "up", "down", "clear"]),
+              CHANS).map(" ".join),
+    st.tuples(st.just("select"), CHANS, st.sampled_from(PIDS + ["nope"])).map(" ".join),
+    st.tuples(st.just("amp"), CHANS, MA).map(" ".join),
+    st.tuples(st.just("timer"), st.sampled_from(["1", "5", "60", "61", "0"])).map(" ".join),
+    st.tuples(st.just("inject"), CHANS,
+              st.sampled_from(["open", "short", "overcurrent", "sense", "internal", "x"])
+              ).map(" ".join),
+    st.sampled_from(["status", "help", "version", "programs", "log 3", "imp 1", "selftest",
+                     "set 1 freq_hz=150 phase_us=400 burst_pulses=10 burst_hz=2",
+                     "set 2 kind=ems freq_hz=50 phase_us=300 on_s=5 off_s=5 ramp_s=2",
+                     "set 1 freq_hz=151", "set 2 phase_us=49"]),
+)
+JUNK = st.one_of(st.text(max_size=60), st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+                 st.text(alphabet="amp 0123456789.-\t", max_size=200))
+BUTTONS = st.sampled_from([B_POWER, B_MODE, B_UP, B_DOWN])
+ELECTRODE = st.sampled_from(["liftoff", "peel", "dry", "short", "reattach", "stage_fault"])
+
+
+class AppCampaign(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.rig = None
+
+    @initialize(seed=st.integers(1, 10000))
+    def boot(self, seed):
+        self.rig = Rig(seed=seed)
+        TOTALS["sequences"] += 1
+
+    def _step(self):
+        TOTALS["steps"] += 1
+
+    @rule(ch=st.sampled_from(["1", "2"]), pid=st.sampled_from(PIDS), ma=st.integers(1, 80))
+    def run_program(self, ch, pid, ma):
+        # The common path a user takes, so sequences reach running channels.
+        for line in ("select %s %s" % (ch, pid), "amp %s %d" % (ch, ma), "start %s" % ch):
+            self.rig.console(line)
+        TOTALS["console_lines"] += 3
+        self._step()
+
+    @rule(line=st.one_of(VALID, VALID, JUNK), ticks=st.integers(1, 20))
+    def console_line(self, line, ticks):
+        self.rig.console(line, ticks)
+        TOTALS["console_lines"] += 1
+        self._step()
+
+    @rule(button=BUTTONS, ticks=st.sampled_from([3, 5, 15, 15, 15, 30, 60, 120, 250]))
+    def button(self, button, ticks):
+        # 30-50 ms is a bounce, 150 ms a press, >= 1 s a hold (long press).
+        self.rig.press(button, ticks)
+        TOTALS["button_actions"] += 1
+        self._step()
+
+    @rule(ch=st.integers(0, 1), kind=ELECTRODE, over_ms=st.integers(10, 20000))
+    def electrode(self, ch, kind, over_ms):
+        self.rig.electrode(ch, kind, over_ms)
+        self.rig.run(1)
+        TOTALS["electrode_events"] += 1
+        self._step()
+
+    @rule(ticks=st.integers(1, 500))
+    def time_jump(self, ticks):
+        self.rig.run(ticks)
+        TOTALS["time_jumps"] += 1
+        self._step()
+
+    @invariant()
+    def safe(self):
+        if self.rig is not None:
+            self.rig.check()
+
+    def teardown(self):
+        rig = self.rig
+        if rig is None:
+            return
+        rig.flush()
+        for k in ("ticks", "pulses", "cut_pulses", "amp_changes", "dose_checks", "boots",
+                  "stimulating_ticks"):
+            TOTALS[k] += rig.stats[k]
+        TOTALS["faults"] += sum(1 for _, text in rig.sim.rec.events if " FAULT " in text)
+        rig.check()
+
+
+AppCampaign.TestCase.settings = settings(
+    max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
+    derandomize=True, suppress_health_check=list(HealthCheck))
+TestAppCampaign = AppCampaign.TestCase
+
+
+def test_campaign_figures_written():
+    # Runs after TestAppCampaign (file order): records what the campaign did.
+    if TOTALS["sequences"] == 0:
+        return        # the stateful test was deselected
+    assert TOTALS["sequences"] >= EXAMPLES
+    assert TOTALS["pulses"] > 0 and TOTALS["faults"] > 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "stateful.json").write_text(json.dumps(TOTALS, indent=1) + "\n")
+    print("stateful campaign:", TOTALS)
