@@ -15,7 +15,14 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 ## test: lint, compile for both targets, run every test on CPython and MicroPython
-test: $(STAMP) lint typecheck build
+# (its duration goes to out/bench/test_time.json for `make bench`)
+test: $(STAMP)
+	@t0=$$(date +%s); $(MAKE) --no-print-directory test-all; rc=$$?; mkdir -p out/bench; \
+	echo "{\"seconds\": $$(( $$(date +%s) - t0 )), \"exit\": $$rc}" > out/bench/test_time.json; \
+	exit $$rc
+
+.PHONY: test-all
+test-all: lint typecheck build
 	$(BIN)/python -m pytest
 
 ## typecheck: mypy on the hardware adapters, against the rp2 and the esp32 MicroPython stubs

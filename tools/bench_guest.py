@@ -3,8 +3,8 @@
 # and every byte gc.mem_alloc() reports was allocated by the firmware itself.
 # The models allocate nothing per tick: the engine counts pulses from the
 # spec's period, sense reads a fixed 2 kohm load, the I2C bus discards bytes.
-import machine
 
+from tools.sim.sense_wiring import wire_sense
 from ustim.hal.buttons import ButtonPins
 from ustim.hal.display import Display
 from ustim.hal.sense import Sense
@@ -96,17 +96,7 @@ class LocalHw:
         n = board.CHANNELS
         self.raw_i = [0] * n
         self.raw_v = [0] * n
-        for c in range(n):
-            machine.set_adc(board.PIN_SENSE_I[c], _reader(self.raw_i, c))
-        mux = getattr(board, "PIN_SENSE_V_MUX", None)
-        if mux is not None:
-            st = machine.state()
-            raw_v = self.raw_v
-            machine.set_adc(board.PIN_SENSE_V[0],
-                            lambda: raw_v[1 if mux in st.pins and st.pins[mux].level else 0])
-        else:
-            for c in range(n):
-                machine.set_adc(board.PIN_SENSE_V[c], _reader(self.raw_v, c))
+        wire_sense(board, self.raw_i, self.raw_v)
         self.pulses = Engine(n, tick_ms)
         self.amp = Amp(self, n)
         self.hv = Hv()
@@ -132,6 +122,3 @@ class LocalHw:
     def power_down(self):
         pass
 
-
-def _reader(values, c):
-    return lambda: values[c]

@@ -401,18 +401,7 @@ class App:
             self.storage.write_atomic(ERROR_FILE, text.encode())
         except Exception:           # noqa: BLE001 - storage may be what failed
             pass
-        try:
-            disp = self.hw.display
-            if disp is not None:
-                fb = disp.fb
-                fb.fill(0)
-                fb.text("ERROR - outputs", 0, 0, 1)
-                fb.text("off. Restarting", 0, 8, 1)
-                for row in range(4):
-                    fb.text(text[row * 16:(row + 1) * 16], 0, 24 + row * 8, 1)
-                disp.flush(8)
-        except Exception:           # noqa: BLE001
-            pass
+        show_error(self.hw.display, "off. Restarting", text)
 
     def power_down(self):
         self.ctl.emergency_stop()
@@ -429,6 +418,23 @@ class App:
         if data:
             self._notice("Last error: " + data.decode()[:40])
         return data
+
+
+def show_error(disp, second_line, text):
+    """The error on the whole OLED at once (the loop has stopped: no page
+    budget to keep). Never raises: the display may be what failed."""
+    try:
+        if disp is None:
+            return
+        fb = disp.fb
+        fb.fill(0)
+        fb.text("ERROR - outputs", 0, 0, 1)
+        fb.text(second_line, 0, 8, 1)
+        for row in range(5):
+            fb.text(text[row * 16:(row + 1) * 16], 0, 24 + row * 8, 1)
+        disp.flush(8)
+    except Exception:           # noqa: BLE001
+        pass
 
 
 _ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)

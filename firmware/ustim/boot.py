@@ -15,7 +15,7 @@ import machine
 from micropython import const
 
 from ustim import VERSION
-from ustim.app import ERROR_FILE, TICK_MS, App
+from ustim.app import ERROR_FILE, TICK_MS, App, show_error
 from ustim.board import BoardError, load
 from ustim.core.ticks import ticks_add, ticks_diff
 from ustim.core.watchdog import config
@@ -95,18 +95,7 @@ def record_failure(text, hw, storage):
         hw.console.write(text + "\n")
     except Exception:           # noqa: BLE001
         pass
-    try:
-        disp = hw.display
-        if disp is not None:
-            fb = disp.fb
-            fb.fill(0)
-            fb.text("ERROR - outputs", 0, 0, 1)
-            fb.text("off. Halted.", 0, 8, 1)
-            for row in range(5):
-                fb.text(text[row * 16:(row + 1) * 16], 0, 24 + row * 8, 1)
-            disp.flush(8)
-    except Exception:           # noqa: BLE001
-        pass
+    show_error(hw.display, "off. Halted.", text)
 
 
 def maintenance_requested(board):

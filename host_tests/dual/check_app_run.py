@@ -231,6 +231,9 @@ def check_app_runs_a_session():
     eq(len(app.log_records(8)), 1, "the session is in the usage log")
     true(hw.display.flushes == 1000, "display flushed every tick")
     if ON_MICROPYTHON:
+        # Budgets: the App and its bundle under 48 KB, nothing per tick.
+        true(HEAP[0] < 48 * 1024, "App + bundle %d bytes at boot", HEAP[0])
+        eq(HEAP[1], 0, "bytes allocated over %d steady ticks", HEAP[2])
         print("app heap: App + bundle %d bytes at boot (%d in use, firmware source "
               "compiled in RAM included); %d bytes over %d steady ticks" % (
                   HEAP[0], HEAP[3], HEAP[1], HEAP[2]))

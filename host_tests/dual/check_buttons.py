@@ -90,6 +90,17 @@ def check_up_repeats_no_faster_than_the_channel_slews():
     true(B.REPEAT_MS >= B.UP_MIN_MS, "repeat not faster than a step can slew")
 
 
+def check_held_up_stops_repeating_down_does_not():
+    # Held 8 s: UP repeats only for its first UP_REPEAT_MAX_MS, DOWN all along.
+    for b in (B.B_UP, B.B_DOWN):
+        out = _run(((b, 100, 8100),), 8500)
+        last = out[-1][0]
+        if b == B.B_UP:
+            true(last <= 100 + B.UP_REPEAT_MAX_MS + TICK, "last UP repeat at %d", last)
+        else:
+            true(last >= 8000, "DOWN still repeating at %d", last)
+
+
 def check_fast_up_taps_are_rate_limited_down_taps_are_not():
     rng = Lcg(7)
     taps = []

@@ -17,6 +17,7 @@ import machine
 
 from tools.electrode import Electrode, healthy
 from tools.sim.engine import SimPulseEngine
+from tools.sim.sense_wiring import wire_sense
 from ustim.hal.buttons import ButtonPins
 from ustim.hal.display import Display
 from ustim.hal.sense import Sense
@@ -70,7 +71,7 @@ class SimHw:
         self.hv = _Hv(self)
         self.raw_i = [0] * n
         self.raw_v = [0] * n
-        self._install_adc()
+        wire_sense(board, self.raw_i, self.raw_v)
         self.sense = Sense(board)
         self.buttons = ButtonPins(board.PIN_BUTTONS)
         i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.PIN_SCL),
@@ -80,20 +81,6 @@ class SimHw:
         self._last_frame = None
 
     # -- models -----------------------------------------------------------
-
-    def _install_adc(self):
-        b = self.board
-        for c in range(b.CHANNELS):
-            machine.set_adc(b.PIN_SENSE_I[c], _reader(self.raw_i, c))
-        mux = getattr(b, "PIN_SENSE_V_MUX", None)
-        if mux is not None:
-            st = machine.state()
-            raw_v = self.raw_v
-            machine.set_adc(b.PIN_SENSE_V[0],
-                            lambda: raw_v[1 if mux in st.pins and st.pins[mux].level else 0])
-        else:
-            for c in range(b.CHANNELS):
-                machine.set_adc(b.PIN_SENSE_V[c], _reader(self.raw_v, c))
 
     def before_tick(self, now_ms):
         """Advance the models to now: sense holds the latest pulse's readings."""
@@ -186,9 +173,6 @@ class _Hv:
             hw.hv_on = bool(on)
             hw.rec.hv.append((hw.now_us, 1 if on else 0))
 
-
-def _reader(values, c):
-    return lambda: values[c]
 
 
 def electrodes_for(scenario, board, seed=1):

@@ -18,6 +18,8 @@ import machine
 
 from tools.sim_storage import MemStorage
 from ustim import app as app_mod
+from tools.sim import firmware_state
+from tools.sim.sense_wiring import wire_sense
 from ustim.hal.buttons import ButtonPins
 from ustim.hal.display import Display
 from ustim.hal.sense import Sense
@@ -107,17 +109,7 @@ class GuestHw:
         self.pulses = _Engine(self, n)
         self.amp = _Amp(self, n)
         self.hv = _Hv(self)
-        for c in range(n):
-            machine.set_adc(board.PIN_SENSE_I[c], _reader(self.raw_i, c))
-        mux = getattr(board, "PIN_SENSE_V_MUX", None)
-        if mux is not None:
-            st = machine.state()
-            raw_v = self.raw_v
-            machine.set_adc(board.PIN_SENSE_V[0],
-                            lambda: raw_v[1 if mux in st.pins and st.pins[mux].level else 0])
-        else:
-            for c in range(n):
-                machine.set_adc(board.PIN_SENSE_V[c], _reader(self.raw_v, c))
+        wire_sense(board, self.raw_i, self.raw_v)
         self.sense = Sense(board)
         self.buttons = ButtonPins(board.PIN_BUTTONS)
         i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.PIN_SCL),
@@ -168,9 +160,6 @@ class GuestHw:
         self.events.append("power down")
 
 
-def _reader(values, c):
-    return lambda: values[c]
-
 
 def _hex(buf):
     import binascii
@@ -212,14 +201,4 @@ class Guest:
         return now
 
     def summary(self):
-        out = []
-        for c in self.app.ctl.chans:
-            d = c.dose.summary()
-            d["channel"] = c.ch.index + 1
-            d["state"] = c.ch.state_name()
-            d["program"] = c.program.pid if c.program else None
-            d["faults"] = c.faults
-            out.append(d)
-        recs = [r.fields() for r in self.app.log.records()]
-        return json.dumps([out, recs, self.app.notices, self.app.overruns])
-
+        return json.dumps(firmware_state.firmware(self.app))

@@ -16,7 +16,6 @@ the boundary as JSON, which bounds a run to roughly an hour of simulated time.
 import json
 
 from tools import wasm
-from tools.sim.board import SimHw
 from tools.sim.run import Simulation
 from ustim.core.ui.menu import SCREEN_NAMES
 
@@ -38,17 +37,10 @@ class MpySimulation(Simulation):
             "from tools.sim.guest import Guest\n"
             "G = Guest(%r, hw_tick)\n" % (wasm.site_packages(), self.board.NAME))
 
-    def _boot(self, now_ms):
-        if self.hw is not None:
-            self._collect_pulses()
-        self.boots += 1
-        self.hw = SimHw(self.board, self.rec, self.electrodes, self.tick_ms,
-                        self.battery_mv, self.reset_cause)
-        self.hw.now_us = now_ms * 1000
+    def _start_firmware(self, now_ms):
         settings = self.first_settings if self.boots == 1 else ""
         self._guest("G.boot(%d, %d, %r)" % (self.reset_cause, now_ms, settings))
         self.app = None
-        self._event("boot %d (reset cause %d)" % (self.boots, self.reset_cause))
 
     def _guest(self, code):
         r = self.session.run(code)
@@ -127,21 +119,7 @@ class MpySimulation(Simulation):
 
     def summary(self):
         r = self._guest("print(G.summary())")
-        chans, log, notices, overruns = json.loads(r.stdout.strip().splitlines()[-1])
-        sim_s = self.duration_ms / 1000
-        return {
-            "scenario": self.sc.get("name", ""),
-            "board": self.board.NAME,
-            "runtime": "micropython",
-            "duration_s": sim_s,
-            "boots": self.boots,
-            "channels": chans,
-            "usage_log": log,
-            "notices": notices,
-            "overruns": overruns,
-            "wall_s": round(self.wall_s, 3),
-            "speed_x": round(sim_s / self.wall_s, 1) if self.wall_s else None,
-        }
+        return self.summary_from(*json.loads(r.stdout.strip().splitlines()[-1]))
 
     def close(self):
         self.session.close()

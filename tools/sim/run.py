@@ -14,6 +14,7 @@ import time
 
 import machine
 
+from tools.sim import firmware_state
 from tools.sim.board import SimHw, electrodes_for
 from tools.sim_out.recording import Recording
 from tools.sim_storage import MemStorage
@@ -45,6 +46,7 @@ class Simulation:
         self.releases = []        # (t_ms, button index) pending releases
         self.boots = 0
         self.down_until = -1      # no power / hung until this time (ms)
+        self.asleep = False       # powered down by the firmware: POWER wakes it
         self.reset_cause = machine.PWRON_RESET
         self.hw = None
         self.app = None
@@ -61,9 +63,12 @@ class Simulation:
         self.hw = SimHw(self.board, self.rec, self.electrodes, self.tick_ms,
                         self.battery_mv, self.reset_cause)
         self.hw.now_us = now_ms * 1000
+        self._start_firmware(now_ms)
+        self._event("boot %d (reset cause %d)" % (self.boots, self.reset_cause))
+
+    def _start_firmware(self, now_ms):
         self.app = app_mod.App(self.board, self.hw, self.storage, self.reset_cause, now_ms)
         self.app.ctl.on_event = lambda text: self._event(text)
-        self._event("boot %d (reset cause %d)" % (self.boots, self.reset_cause))
 
     def _collect_pulses(self):
         eng = self.hw.pulses
@@ -155,6 +160,13 @@ class Simulation:
                 return False
             self.down_until = -1
             self._boot(now_ms)
+        if self.asleep:
+            # Powered down: only POWER wakes the board, as a fresh boot.
+            if not self.hw.buttons_down[BUTTON_INDEX["power"]]:
+                return False
+            self.asleep = False
+            self.reset_cause = machine.DEEPSLEEP_RESET
+            self._boot(now_ms)
         return True
 
     def step(self, now_ms):
@@ -166,6 +178,10 @@ class Simulation:
         self.app.step(now_ms)
         if self.app.failed:
             self._failed(now_ms, self.app.failed)
+        elif hw.powered_down:
+            hw.outputs_off()
+            self.asleep = True
+            self._event("powered down: outputs off until POWER is pressed")
         hw.after_tick(now_ms, SCREEN_NAMES[self.app.menu.screen])
 
     def _failed(self, now_ms, text):
@@ -188,15 +204,9 @@ class Simulation:
         return self.rec
 
     def summary(self):
-        app = self.app
-        chans = []
-        for c in app.ctl.chans:
-            d = c.dose.summary()
-            d["channel"] = c.ch.index + 1
-            d["state"] = c.ch.state_name()
-            d["program"] = c.program.pid if c.program else None
-            d["faults"] = c.faults
-            chans.append(d)
+        return self.summary_from(*firmware_state.firmware(self.app))
+
+    def summary_from(self, chans, log, notices, overruns):
         sim_s = self.duration_ms / 1000
         return {
             "scenario": self.sc.get("name", ""),
@@ -205,10 +215,9 @@ class Simulation:
             "duration_s": sim_s,
             "boots": self.boots,
             "channels": chans,
-            "usage_log": [r.fields() if hasattr(r, "fields") else repr(r)
-                          for r in app.log.records()],
-            "notices": list(app.notices),
-            "overruns": app.overruns,
+            "usage_log": log,
+            "notices": notices,
+            "overruns": overruns,
             "wall_s": round(self.wall_s, 3),
             "speed_x": round(sim_s / self.wall_s, 1) if self.wall_s else None,
         }

@@ -46,6 +46,10 @@ LONG_MS = const(1000)
 REPEAT_DELAY_MS = const(500)
 REPEAT_MS = const(250)
 STUCK_MS = const(10000)
+# A held UP stops repeating after this long (project choice: 4 s is about 14
+# steps = 14 mA): a stuck or forgotten UP key must not climb for the whole
+# STUCK_MS. Release and press again to go on. DOWN keeps repeating.
+UP_REPEAT_MAX_MS = const(4000)
 UP_MIN_MS = STEP_UA * 1000 // SLEW_UP_UA_S
 
 _QUEUE = const(16)
@@ -184,7 +188,8 @@ class Buttons:
                 # produces a burst of repeats to catch up.
                 self.next_rep[b] = ticks_add(now, REPEAT_MS)
                 if b == B_UP:
-                    self._up(EV_REPEAT, now)
+                    if held <= UP_REPEAT_MAX_MS:
+                        self._up(EV_REPEAT, now)
                 else:
                     self._put(event(EV_REPEAT, b))
         elif held >= LONG_MS and not self.long_sent[b]:

@@ -1,0 +1,30 @@
+"""Powering down from the buttons: outputs off, the board stays off (the
+console cannot start it), and only POWER wakes it, into a fresh boot."""
+
+from tools.sim.run import Simulation
+from ustim.core import channel as C
+
+SCENARIO = {
+    "name": "power down", "board": "pico", "duration_s": 16,
+    "events": [
+        {"t": 1.0, "console": "select 1 tens"}, {"t": 1.1, "console": "amp 1 10"},
+        {"t": 1.2, "console": "start 1"},
+        {"t": 5.0, "hold": "power", "s": 1.5},
+        {"t": 8.0, "console": "start 1"},
+        {"t": 11.0, "press": "power"},
+    ],
+}
+
+
+def test_power_down_then_wake():
+    sim = Simulation(dict(SCENARIO))
+    rec = sim.run()
+    texts = [t for _, t in rec.events]
+    down = next(t for t, text in rec.events if text.startswith("powered down"))
+    assert 5000 < down < 7000
+    assert not [p for p in rec.pulses if down * 1000 <= p[1] < 11000 * 1000]
+    assert not [t for t, on in rec.hv if on and t >= down * 1000]
+    assert "boot 2 (reset cause 4)" in texts
+    assert sim.boots == 2
+    assert [c.ch.state for c in sim.app.ctl.chans] == [C.OFF, C.OFF]
+    assert sum(1 for p in rec.pulses if p[1] < down * 1000) > 100
