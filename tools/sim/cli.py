@@ -75,6 +75,8 @@ def main(argv):
             c["neg_nc"], c["faults"], c["state"]))
     print("  events: %d, OLED frames: %d, console lines: %d" % (
         len(rec.events), len(rec.frames), len(rec.console)))
-    print("files in %s: %s" % (args.out, ", ".join(sorted(str(k) for k in files))))
+    top = sorted(str(k) for k in files if "/" not in str(k))
+    frames = sum(1 for k in files if str(k).startswith("oled/"))
+    print("files in %s: %s, oled/ (%d frames)" % (args.out, ", ".join(top), frames))
     print("open %s" % (Path(args.out) / "report.md"))
     return 0
