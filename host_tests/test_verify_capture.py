@@ -169,7 +169,7 @@ def test_sigrok_vcd_through_the_command_line(tmp_path, capsys):
     assert cap.samplerate_hz == 1000000 and verify.default_tolerance_us(cap) == 2
     code = cli.main(["verify", str(path), "--program", "tens", "--a", "d0", "--b", "D1"])
     out = capsys.readouterr().out
-    assert code == 0 and out.count("PASS") == 9
+    assert code == 0 and out.count("PASS") == 10
     png = tmp_path / "cap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code = cli.main(["--json", "verify", str(path), "--program", "acu", "--a", "D0", "--b",
@@ -193,3 +193,18 @@ def test_pyvcd_written_trace_and_channel_names(tmp_path, capsys):
     vcd.write(path, a[1:], b[1:], names=("ch2_a", "ch2_b"))
     assert cli.main(["verify", str(path), "--program", "burst", "--channel", "2",
                      "--no-plot", "--tolerance-us", "1"]) == 1
+
+
+def test_a_stopped_and_restarted_train_is_a_break_not_a_period_error():
+    # The firmware stops the train while the output is 0 and starts a new one:
+    # two trains 25 ms apart pass, with the break counted. A pulse merely late
+    # (an interval under 1.5 periods) is still a period error.
+    spec = PulseSpec(phase_us=200, gap_us=50, period_us=10000)
+    a1, b1 = spec_trace(spec, 1000, 20)
+    a2, b2 = spec_trace(spec, 1000 + 19 * 10000 + 25000, 20)
+    rows = run_checks(a1 + a2[1:], b1 + b2[1:], "tens")
+    assert failed(rows) == []
+    assert rows["train breaks"][1].startswith("1 ")
+    a3, b3 = spec_trace(spec, 1000 + 19 * 10000 + 14000, 20)
+    rows = run_checks(a1 + a3[1:], b1 + b3[1:], "tens")
+    assert failed(rows) == ["period"]

@@ -186,6 +186,13 @@ def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None):
 
     starts = [r for r, _ in a]
     intervals = [(starts[i], starts[i + 1] - starts[i]) for i in range(len(starts) - 1)]
+    # The firmware stops the train whenever the output is 0 (a ramp starting
+    # from 0, pause, fault, rest) and starts a new one after: an interval of
+    # 1.5 periods or more is such a break, counted and shown, not a period.
+    longest = max(exp.periods + ([exp.sweep[1]] if exp.sweep else []))
+    breaks = [iv for iv in intervals if iv[1] * 2 >= longest * 3 and not exp.period_ok(
+        iv[1], tol_fs)]
+    intervals = [iv for iv in intervals if iv not in breaks]
     bad = [iv for iv in intervals if not exp.period_ok(iv[1], tol_fs)]
     if not intervals:
         rows.append(("period", False, "one pulse only: no period to check"))
@@ -196,6 +203,8 @@ def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None):
     else:
         rows.append(("period", True, "%d intervals within %s" % (len(intervals),
                                                                  exp.period_text(tol_fs))))
+    rows.append(("train breaks", True, "%d (output stopped, then a new train)" % len(breaks)
+                 if breaks else "none"))
 
     # Quantisation errors of independent edges add like a random walk, so the
     # allowed imbalance grows with the square root of the pulse count; a
