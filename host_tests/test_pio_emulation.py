@@ -9,25 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import rp2
 from boards import pico
-from tools.pio_bench import Controller, PioBench, pulses_from_edges
+from tools.pio_bench import pulses_from_edges, started
 from ustim.core import limits, pulses
 from ustim.core.spec import PulseSpec
-from ustim.hal import rp2_pio
 
 ENV = limits.Envelope(pico.LIMITS)
 CH = 1   # the second channel: its pins are not the lowest, so pin_base matters
 
 
 def _bench(spec):
-    rp2.reset()
-    machine.reset_state()
-    engine = rp2_pio.PioPulseEngine(pico)
-    engine.configure(CH, spec)
-    engine.start(CH)
-    bench = PioBench(rp2.StateMachine(CH), pico.PIN_A[CH])
-    return engine, bench, Controller(engine, bench)
+    return started(pico, spec, CH)
 
 
 def _expected(spec, first_rise, count):

@@ -211,3 +211,19 @@ class Controller:
             self.tick(min(limit, 100000), service=False)
         after = [p for p in pulses_from_edges(self.bench.edges) if p[0] > self.last_feed]
         return after
+
+
+def started(board, spec, ch):
+    """A fresh PIO engine on `board` started on channel ch with spec, its
+    emulated state machine, and the controller that feeds it:
+    (engine, bench, controller)."""
+    import machine
+
+    from ustim.hal import rp2_pio
+    rp2.reset()
+    machine.reset_state()
+    engine = rp2_pio.PioPulseEngine(board)
+    engine.configure(ch, spec)
+    engine.start(ch)
+    bench = PioBench(rp2.StateMachine(ch), board.PIN_A[ch])
+    return engine, bench, Controller(engine, bench)

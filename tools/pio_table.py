@@ -13,13 +13,10 @@ for p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-import machine  # noqa: E402
-import rp2  # noqa: E402
 from boards import pico  # noqa: E402
-from tools.pio_bench import Controller, PioBench, pulses_from_edges  # noqa: E402
+from tools.pio_bench import pulses_from_edges, started  # noqa: E402
 from ustim.core import pulses  # noqa: E402
 from ustim.core.spec import PulseSpec  # noqa: E402
-from ustim.hal import rp2_pio  # noqa: E402
 
 PRESETS = [
     ("conventional TENS 100 Hz 200 us", PulseSpec(phase_us=200, period_us=10000)),
@@ -33,13 +30,7 @@ PRESETS = [
 
 
 def measure(spec, ch=0):
-    rp2.reset()
-    machine.reset_state()
-    engine = rp2_pio.PioPulseEngine(pico)
-    engine.configure(ch, spec)
-    engine.start(ch)
-    bench = PioBench(rp2.StateMachine(ch), pico.PIN_A[ch])
-    ctl = Controller(engine, bench)
+    engine, bench, ctl = started(pico, spec, ch)
     n = spec.pulses_per_cycle()
     ctl.run_pulses(n, min(pulses.interval_after(spec, i) for i in range(n)),
                    limit=3 * spec.cycle_us())
@@ -49,12 +40,7 @@ def measure(spec, ch=0):
     gaps = sorted({p[2] - p[1] for p in got})
     periods = sorted({b[0] - a[0] for a, b in zip(got, got[1:], strict=False)})
     # Stop in the middle of a B phase of a fresh train.
-    rp2.reset()
-    machine.reset_state()
-    engine = rp2_pio.PioPulseEngine(pico)
-    engine.configure(ch, spec)
-    engine.start(ch)
-    bench = PioBench(rp2.StateMachine(ch), pico.PIN_A[ch])
+    engine, bench, _ = started(pico, spec, ch)
     bench.run_until(5 + spec.pos_us + spec.gap_us + spec.neg_us // 2)
     stop_at = bench.clock
     engine.stop(ch)
