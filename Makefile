@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test test-cpython test-mpy build lint clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt constraints.txt
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
