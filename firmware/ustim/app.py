@@ -123,6 +123,10 @@ class App:
     # -- the control tick ------------------------------------------------------
 
     def step(self, now_ms):
+        if self.failed is not None:
+            # Failed once: stay off (and unfed, so the watchdog resets the
+            # board) even if the caller keeps stepping.
+            return False
         hw = self.hw
         t0 = hw.ticks_us()
         try:
