@@ -68,10 +68,11 @@ class App:
         self.view.version = VERSION
         self.view.programs = tuple(p.name for p in self.ctl.programs)
         self.reset_cause = reset_cause
-        if reset_cause in _RESET_NAMES:
+        name = reset_cause_name(reset_cause)
+        if name != _POWER_ON:
             # A normal power-on says nothing; any other reset is shown until
             # the next notice (and lands in the notice list for `selftest`).
-            self._notice("Reset: " + _RESET_NAMES[reset_cause])
+            self._notice("Reset: " + name)
         self.fed = [0] * n          # engine feed counters when the tick began
         self.acct = [0] * n         # ... and when the dose last counted them
         self.set_ua = [0] * n       # amplitude of the pulses fed at the last tick
@@ -442,9 +443,22 @@ def show_error(disp, second_line, text):
 
 
 _ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
-# machine.reset_cause() values (the same on rp2 and esp32) -> what the screen
-# says; power-on (1) is the normal start and is not shown.
-_RESET_NAMES = {2: "hard reset", 3: "watchdog", 4: "deep sleep", 5: "soft reset"}
+# machine.reset_cause() values differ between ports: named through the
+# constants the running port defines (the device's machine, or the shim).
+_POWER_ON = "power-on"
+_CAUSES = (("PWRON_RESET", _POWER_ON), ("HARD_RESET", "reset pin"),
+           ("WDT_RESET", "watchdog"), ("DEEPSLEEP_RESET", "deep sleep wake"),
+           ("SOFT_RESET", "soft reset"), ("BROWNOUT_RESET", "brownout"))
+
+
+def reset_cause_name(cause, mod=None):
+    if mod is None:
+        import machine as mod
+    for const_name, text in _CAUSES:
+        if getattr(mod, const_name, None) == cause:
+            return text
+    return "unknown (%r)" % (cause,)
+
 
 # Electrode status per watchdog class, as the home screen shows it (5 chars).
 _ELECTRODE = ("OK", "HIGH", "OPEN", "SHORT", "OVER", "SENSE")

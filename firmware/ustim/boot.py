@@ -15,7 +15,7 @@ import machine
 from micropython import const
 
 from ustim import VERSION
-from ustim.app import ERROR_FILE, TICK_MS, App, show_error
+from ustim.app import ERROR_FILE, TICK_MS, App, reset_cause_name, show_error
 from ustim.board import BoardError, load
 from ustim.core.ticks import ticks_add, ticks_diff
 from ustim.core.watchdog import config
@@ -29,22 +29,8 @@ WDT_TIMEOUT_MS = const(4000)
 ERROR_SHOW_MS = const(2000)   # the error stays on the OLED this long before the reset
 MAINT_BUTTON = const(1)       # MODE held at power-on: no app, no watchdog (for mpremote)
 
-# machine.reset_cause() values differ between ports: named through the
-# constants the running port defines.
-_CAUSES = (("PWRON_RESET", "power-on"), ("HARD_RESET", "reset pin"),
-           ("WDT_RESET", "watchdog"), ("DEEPSLEEP_RESET", "deep sleep wake"),
-           ("SOFT_RESET", "soft reset"), ("BROWNOUT_RESET", "brownout"))
-
-
 class SelfTestError(Exception):
     pass
-
-
-def reset_cause_name(cause, mod=machine):
-    for const_name, text in _CAUSES:
-        if getattr(mod, const_name, None) == cause:
-            return text
-    return "unknown (%r)" % (cause,)
 
 
 def selftest(board, hw):
