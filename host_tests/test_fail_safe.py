@@ -221,11 +221,17 @@ def test_console_reads_only_what_is_there():
 
 def test_no_oled_means_no_display(monkeypatch):
     R.fresh_board(pico)
-    monkeypatch.setattr(machine.I2C, "scan", lambda self: [])
+    def no_device(self, addr, buf, stop=True):
+        raise OSError(19)   # ENODEV: nothing acknowledged the address
+
+    monkeypatch.setattr(machine.I2C, "writeto", no_device)
     assert find_display(pico) is None
     monkeypatch.undo()
     R.fresh_board(pico)
-    assert find_display(pico) is not None
+    disp = find_display(pico)
+    assert disp is not None
+    # The probe is one SSD1306 NOP command to the board's address, before the driver's set-up.
+    assert disp.drv.i2c.log[0] == (pico.OLED_ADDR, b"\x00\xe3")
 
 
 def test_battery_percent_from_the_adc():

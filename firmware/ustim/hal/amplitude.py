@@ -4,8 +4,14 @@
 # and are clamped to the board's range (its full scale and its peak limit).
 # 0 uA is code 0 exactly. The envelope (ustim.core.limits) has already
 # checked the amplitude; the clamp here is a second, independent fence.
+#
+# set() runs every control tick: it writes the hardware only when the code
+# changes, and scales with ustim.core.fixed.muldiv (ua * 65535 is a big int
+# above 16.4 mA), so it allocates nothing at any amplitude.
 import machine
 from micropython import const
+
+from ustim.core.fixed import muldiv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -13,10 +19,13 @@ if TYPE_CHECKING:
 
 _U16_MAX = const(65535)
 DAC_MAX = const(255)
+_FULL_SCALE_MAX = const((1 << 20) - 1)   # muldiv's bound on the board's full scale
 
 
 def board_max_ua(board):
     top = board.AMP_FULL_SCALE_UA
+    if not 0 < top <= _FULL_SCALE_MAX:
+        raise ValueError("AMP_FULL_SCALE_UA must be 1..%d uA" % _FULL_SCALE_MAX)
     peak = getattr(board, "LIMITS", {}).get("max_peak_ua", top)
     return peak if peak < top else top
 
@@ -26,43 +35,65 @@ def ua_to_code(ua, full_scale_ua, max_ua, code_max):
         return 0
     if ua > max_ua:
         ua = max_ua
-    code = ua * code_max // full_scale_ua
+    code = muldiv(ua, code_max, full_scale_ua)
     return code if code < code_max else code_max
 
 
 def code_to_ua(code, full_scale_ua, code_max):
     """The current a code sets (floor), for read-back and reports."""
-    return code * full_scale_ua // code_max
+    return muldiv(code, full_scale_ua, code_max)
 
 
-class PwmAmplitude:
-    def __init__(self, board):
-        # type: (Any) -> None
+class Amplitude:
+    """One reference output per channel; write(ch, code) is the hardware's."""
+
+    def __init__(self, board, code_max):
+        # type: (Any, int) -> None
         self._full = board.AMP_FULL_SCALE_UA
         self._max = board_max_ua(board)
+        self._code_max = code_max
+        self.ua = [0] * board.CHANNELS      # what the output is set to now
+        self._code = [0] * board.CHANNELS
+
+    def write(self, ch, code):
+        # type: (int, int) -> None
+        raise NotImplementedError
+
+    def set(self, ch, ua):
+        # type: (int, int) -> int
+        code = ua_to_code(ua, self._full, self._max, self._code_max)
+        if code != self._code[ch]:
+            self.write(ch, code)
+            self._code[ch] = code
+            self.ua[ch] = code_to_ua(code, self._full, self._code_max)
+        return code
+
+    def off(self, ch):
+        # type: (int) -> None
+        # Written whatever the cache says: off is the path of faults and boot.
+        self.write(ch, 0)
+        self._code[ch] = 0
+        self.ua[ch] = 0
+
+    def off_all(self):
+        # type: () -> None
+        for ch in range(len(self.ua)):
+            self.off(ch)
+
+
+class PwmAmplitude(Amplitude):
+    def __init__(self, board):
+        # type: (Any) -> None
+        Amplitude.__init__(self, board, _U16_MAX)
         self._pwm = []
-        self.ua = [0] * board.CHANNELS
         for ch in range(board.CHANNELS):
             # Created at duty 0: the reference is never high, even briefly.
             self._pwm.append(machine.PWM(machine.Pin(board.PIN_AMP_PWM[ch]),
                                          freq=board.AMP_PWM_HZ, duty_u16=0))
 
-    def set(self, ch, ua):
-        # type: (int, int) -> int
-        code = ua_to_code(ua, self._full, self._max, _U16_MAX)
+    def write(self, ch, code):
+        # type: (int, int) -> None
         self._pwm[ch].duty_u16(code)
-        self.ua[ch] = code_to_ua(code, self._full, _U16_MAX)
-        return code
-
-    def off(self, ch):
-        # type: (int) -> None
-        self._pwm[ch].duty_u16(0)
-        self.ua[ch] = 0
-
-    def off_all(self):
-        # type: () -> None
-        for ch in range(len(self._pwm)):
-            self.off(ch)
 
 
 def for_board(board):

@@ -20,6 +20,7 @@ from ustim.hal import amplitude
 from ustim.hal.buttons import ButtonPins
 from ustim.hal.sense import Sense, fixed_scale, to_units
 
+I2C_HZ = const(400000)       # the SSD1306's fast mode
 CONSOLE_CHUNK = const(64)    # bytes taken from the serial input per tick at most
 # Battery range when the board file gives none: one Li-ion cell (project
 # choice, the same figures as the simulator's battery model).
@@ -82,14 +83,19 @@ class StdioConsole:
         self._out.write(text)
 
 
+# SSD1306 command stream (control byte 0x00) holding one NOP (0xE3).
+_OLED_PROBE = b"\x00\xe3"
+
+
 def find_display(board):
-    """The OLED, or None when nothing answers at OLED_ADDR (or the ssd1306
-    driver is missing): the firmware runs without a display."""
+    """The OLED, or None when nothing acknowledges at OLED_ADDR (or the ssd1306
+    driver is missing): the firmware runs without a display. The probe is a
+    NOP command to that one address: rp2's I2C.scan() bit-bangs the bus for
+    its zero-length writes, and scanning 112 addresses proves nothing more."""
     i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.PIN_SCL),
-                      sda=machine.Pin(board.PIN_SDA), freq=400000)
+                      sda=machine.Pin(board.PIN_SDA), freq=I2C_HZ)
     try:
-        if board.OLED_ADDR not in i2c.scan():
-            return None
+        i2c.writeto(board.OLED_ADDR, _OLED_PROBE)
         from ustim.hal.display import Display
         return Display(i2c, board.OLED_ADDR)
     except (OSError, ImportError):

@@ -10,7 +10,6 @@ from ustim.core.ui.refresh import PageRefresh
 
 _SET_COL_ADDR = const(0x21)
 _SET_PAGE_ADDR = const(0x22)
-I2C_HZ = 400000
 
 
 class Display:
@@ -58,10 +57,3 @@ class Display:
     def on(self):
         self.drv.poweron()
         self.is_on = True
-
-
-def from_board(board, freq=I2C_HZ):
-    from machine import I2C, Pin
-
-    i2c = I2C(board.I2C_ID, scl=Pin(board.PIN_SCL), sda=Pin(board.PIN_SDA), freq=freq)
-    return Display(i2c, board.OLED_ADDR)
