@@ -29,7 +29,7 @@ class NullI2C:
 class Engine:
     def __init__(self, n, tick_ms):
         self.fed = [0] * n
-        self._on = [False] * n
+        self.on = [False] * n
         self._period = [10000] * n
         self._acc = [0] * n
         self._tick_us = tick_ms * 1000
@@ -39,22 +39,22 @@ class Engine:
         self._period[ch] = spec.cycle_us() // spec.pulses_per_cycle()
 
     def start(self, ch):
-        self._on[ch] = True
+        self.on[ch] = True
         self._acc[ch] = self._period[ch]      # a pulse at once, as the PIO starts
 
     def stop(self, ch):
-        self._on[ch] = False
+        self.on[ch] = False
 
     def stop_all(self):
-        for ch in range(len(self._on)):
-            self._on[ch] = False
+        for ch in range(len(self.on)):
+            self.on[ch] = False
 
     def running(self, ch):
-        return self._on[ch]
+        return self.on[ch]
 
     def service(self):
-        for ch in range(len(self._on)):
-            if self._on[ch]:
+        for ch in range(len(self.on)):
+            if self.on[ch]:
                 acc = self._acc[ch] + self._tick_us
                 p = self._period[ch]
                 while acc >= p:

@@ -73,8 +73,9 @@ class App:
             # A normal power-on says nothing; any other reset is shown until
             # the next notice (and lands in the notice list for `selftest`).
             self._notice("Reset: " + name)
-        self.fed = [0] * n          # engine feed counters when the tick began
-        self.acct = [0] * n         # ... and when the dose last counted them
+        self._chans = tuple(c.ch for c in self.ctl.chans)
+        self.acct = [0] * n         # engine feed counters when the dose last counted them
+        self.delivered = [0] * n    # pulses fed at the last tick: out since then
         self.set_ua = [0] * n       # amplitude of the pulses fed at the last tick
         self.ticks = 0
         self.worst_tick_us = 0
@@ -152,29 +153,39 @@ class App:
         self.last_ms = now_ms
         self.ticks += 1
         ctl.now_ms = now_ms
-        # 1-2: sense, then the guard of each channel.
-        hw.sense.read()
-        eng = hw.pulses
-        for ch in range(len(self.guards)):
-            fed = eng.fed[ch]
-            pulses = fed - self.fed[ch]
-            self.fed[ch] = fed
-            g = self.guards[ch]
-            ev = g.step(ctl.chans[ch].ch, self.set_ua[ch], hw.sense.i_ua[ch],
-                        hw.sense.v_mv[ch], pulses, now_ms)
-            if ev != NO_EVENT:
-                self._guard_event(ch, ev, g.arg)
+        # 1-2: sense, then the guard of each channel that outputs or probes.
+        # With none of them the readings are not needed but for the screen and
+        # `status`: taken once per UI period.
+        chans = self._chans
+        watched = False
+        for ch in chans:
+            if ch.state in _WATCHED:
+                watched = True
+        sense = hw.sense
+        if watched or self.ui_due == 1:
+            sense.read()
+        if watched:
+            for i in range(len(chans)):
+                ch = chans[i]
+                if ch.state in _WATCHED:
+                    g = self.guards[i]
+                    ev = g.step(ch, self.set_ua[i], sense.i_ua[i], sense.v_mv[i],
+                                self.delivered[i], now_ms)
+                    if ev != NO_EVENT:
+                        self._guard_event(i, ev, g.arg)
         # 3: people.
-        hw.buttons.poll_into(self.buttons, now_ms)
-        ev = self.buttons.get()
-        while ev:
-            self._act(self.menu.key(ev, self.view, now_ms))
-            self.ui_due = 0
-            ev = self.buttons.get()
+        btn = self.buttons
+        if hw.buttons.poll_into(btn, now_ms):
+            ev = btn.get()
+            while ev:
+                self._act(self.menu.key(ev, self.view, now_ms))
+                self.ui_due = 0
+                ev = btn.get()
+        con = self.console
         data = hw.console.read()
         if data:
-            self.console.feed(data)
-        self.console.poll()
+            con.feed(data)
+        con.poll()
         # 4-5: logic, then the hardware.
         ctl.tick(now_ms)
         self._outputs()
@@ -196,36 +207,43 @@ class App:
     def _outputs(self):
         hw = self.hw
         eng = hw.pulses
+        on = eng.on
+        set_ua = self.set_ua
         active = False
         for c in self.ctl.chans:
             ch = c.ch.index
             out = c.out
-            if out.ua > 0:
+            ua = out.ua
+            if ua > 0:
                 if out.changed:
                     eng.configure(ch, out.spec)
                     out.changed = False
-                hw.amp.set(ch, out.ua)
-                if not eng.running(ch):
+                if ua != set_ua[ch]:
+                    hw.amp.set(ch, ua)
+                if not on[ch]:
                     eng.start(ch)
                 active = True
             else:
-                if eng.running(ch):
+                if on[ch]:
                     eng.stop(ch)
-                hw.amp.set(ch, 0)
-            if c.ch.state in _ACTIVE:
-                active = True
+                if set_ua[ch]:
+                    hw.amp.set(ch, 0)
+                if c.ch.state in _ACTIVE:
+                    active = True
         hw.hv.set(active)
         eng.service()
+        fed = eng.fed
         for c in self.ctl.chans:
             ch = c.ch.index
             # Pulses handed to the engine now go out during the next tick at
             # this amplitude: that is what the dose and the watchdog see.
-            fed = eng.fed[ch]
-            n = fed - self.acct[ch]
-            self.acct[ch] = fed
+            n = fed[ch] - self.acct[ch]
+            self.acct[ch] = fed[ch]
+            # ... and the sense readings the guard takes at the next tick are of them.
+            self.delivered[ch] = n
             if n > 0:
                 self.ctl.account(ch, n, c.out.ua)
-            self.set_ua[ch] = c.out.ua
+            set_ua[ch] = c.out.ua
 
     def _write_log(self, now_ms):
         for rec in self.ctl.finished:
@@ -443,6 +461,8 @@ def show_error(disp, second_line, text):
 
 
 _ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
+# The states whose sense samples the electrode guard judges (the same four).
+_WATCHED = _ACTIVE
 # machine.reset_cause() values differ between ports: named through the
 # constants the running port defines (the device's machine, or the shim).
 _POWER_ON = "power-on"

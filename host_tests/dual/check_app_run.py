@@ -55,23 +55,23 @@ class CountingEngine(PulseEngine):
         self.next_k = [0] * n
 
     def configure(self, ch, spec):
-        if self._on[ch]:
+        if self.on[ch]:
             self.t0[ch] += ref.start_offset(self.spec[ch], self.next_k[ch])
             self.next_k[ch] = 0
         self.spec[ch].copy_from(spec)
 
     def start(self, ch):
-        self._on[ch] = True
+        self.on[ch] = True
         self.t0[ch] = self.clock.us
         self.next_k[ch] = 0
 
     def stop(self, ch):
-        self._on[ch] = False
+        self.on[ch] = False
 
     def service(self):
         horizon = self.clock.us + TICK_MS * 1000
         for ch in range(self.channels):
-            if self._on[ch]:
+            if self.on[ch]:
                 end = ref.first_pulse_at(self.spec[ch], self.t0[ch], horizon)
                 if end > self.next_k[ch]:
                     self.fed[ch] += end - self.next_k[ch]

@@ -33,6 +33,7 @@ class SimPulseEngine:
         self.tick_us = tick_ms * 1000
         self.amplitude = amplitude
         self.fed = [0] * channels
+        self.on = [False] * channels
         self.trains = [_Train() for _ in range(channels)]
         self.record = []      # finished pulses (channel, start, pos, gap, neg, ua)
 
@@ -49,6 +50,7 @@ class SimPulseEngine:
 
     def start(self, ch):
         t = self.trains[ch]
+        self.on[ch] = True
         if not t.running:
             t.running = True
             t.t0_us = self.clock()
@@ -74,6 +76,7 @@ class SimPulseEngine:
                 self.record.append((ch, start, pos, gap, rel - pos - gap, ua))
         t.pending = []
         t.running = False
+        self.on[ch] = False
 
     def stop_all(self):
         for ch in range(self.channels):

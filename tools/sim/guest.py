@@ -29,26 +29,26 @@ class _Engine:
     def __init__(self, hw, n):
         self.hw = hw
         self.fed = [0] * n
-        self._on = [False] * n
+        self.on = [False] * n
 
     def configure(self, ch, s):
         self.hw.cmds.append(["cfg", ch, s.pos_us, s.gap_us, s.neg_us, s.period_us, s.burst_n,
                              s.burst_period_us, 1 if s.ems else 0])
 
     def start(self, ch):
-        self._on[ch] = True
+        self.on[ch] = True
         self.hw.cmds.append(["start", ch])
 
     def stop(self, ch):
-        self._on[ch] = False
+        self.on[ch] = False
         self.hw.cmds.append(["stop", ch])
 
     def stop_all(self):
-        for ch in range(len(self._on)):
+        for ch in range(len(self.on)):
             self.stop(ch)
 
     def running(self, ch):
-        return self._on[ch]
+        return self.on[ch]
 
     def service(self):
         self.hw.exchange()

@@ -86,6 +86,7 @@ class Buttons:
         self.last_up = 0
         self.up_seen = False
         self.stuck_mask = 0       # buttons reported stuck and still held
+        self._quiet = False       # every button released, raw and debounced
         self._q = bytearray(_QUEUE)
         self._head = 0
         self._len = 0
@@ -117,6 +118,9 @@ class Buttons:
     def poll(self, power, mode, up, down, now_ms):
         """Feed one sample of the four pressed flags. Returns the number of
         events waiting in the queue."""
+        if self._quiet and not (power or mode or up or down):
+            # Nothing pressed and nothing pending: the common tick costs this test.
+            return self._len
         p = 1 if power else 0
         m = 1 if mode else 0
         u = 1 if up else 0
@@ -131,6 +135,8 @@ class Buttons:
         self._one(B_MODE, m, now_ms)
         self._one(B_UP, u, now_ms)
         self._one(B_DOWN, d, now_ms)
+        self._quiet = not (p or m or u or d) and not (
+            self.down[0] or self.down[1] or self.down[2] or self.down[3])
         return self._len
 
     def _arm(self, b, level, now):

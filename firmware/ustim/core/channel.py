@@ -93,6 +93,7 @@ class Channel:
         self.inhibit_up = False    # set while the electrode impedance is HIGH
         self.last_event = -1
         self.last_from = OFF
+        self.starts = 0            # accepted STARTs: tells one ARMED episode from the next
         self._seg_from = 0
         self._seg_to = 0
         self._seg_t0 = 0
@@ -116,6 +117,12 @@ class Channel:
         return reason
 
     def tick(self, now_ms):
+        # The states whose TICK does nothing, and a steady level (no segment
+        # running: level_ua already equals _seg_to), skip the table: this runs
+        # every control tick for every channel.
+        s = self.state
+        if s == OFF or s == FAULT or s == PAUSED or (s == RUNNING and self._seg_ms == 0):
+            return None
         return self.handle(TICK, 0, now_ms)
 
     def set_limit(self, max_ua):
@@ -192,6 +199,9 @@ class Channel:
         self.level_ua = 0
         self._seg_from = self._seg_to = 0
         self._seg_ms = 0
+        if state == OFF:
+            # A HIGH-impedance warning blocks increases only while outputting.
+            self.inhibit_up = False
 
 
 _OUTPUT_STATES = (ARMED, RAMPING, RUNNING, STOPPING)
@@ -203,6 +213,7 @@ def _start(ch, arg, now):
     if ch.max_ua <= 0:
         return R_NO_LIMIT
     ch.state = ARMED
+    ch.starts += 1
     ch.check_reason = None
     ch._armed_t0 = now
     ch.level_ua = 0

@@ -27,8 +27,6 @@ E_BUSY = "busy"
 # Module-level tuples: a tuple written inline in tick() would be rebuilt (and
 # allocated) on every call on MicroPython.
 _ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
-_COUNTING = (C.RAMPING, C.RUNNING)
-_ENDED = (C.OFF, C.FAULT)
 
 
 class Output:
@@ -306,33 +304,50 @@ class Controller:
 
     def tick(self, now_ms):
         """Advance every channel to now_ms and compute its Output. Allocates
-        nothing in the steady state."""
+        nothing in the steady state; an idle channel (OFF or FAULT outside a
+        session) costs a few comparisons."""
         for c in self.chans:
+            ch = c.ch
+            state = ch.state
             dt = ticks_diff(now_ms, c.last_tick)
             c.last_tick = now_ms
-            ch = c.ch
+            if not c.in_session and (state == C.OFF or state == C.FAULT):
+                # Nothing moves: no dose or session time outside a session, no
+                # output. select_program has already handed over the spec.
+                c.out.ua = 0
+                continue
             if 0 < dt < 60000:
-                c.dose.add_time(ch.state, dt)
-            if ch.state in _COUNTING and c.session.tick(now_ms):
+                c.dose.add_time(state, dt)
+            ses = c.session
+            if (state == C.RAMPING or state == C.RUNNING) and ses.tick(now_ms):
                 ch.handle(C.TIMER_EXPIRED, 0, now_ms)
             ch.tick(now_ms)
+            state = ch.state
             scale = FULL_SCALE
             if c.program is not None:
-                scale = c.seq.tick(c.session.elapsed_ms)
-                if c.seq.changed:
-                    c.out.spec.copy_from(c.seq.spec)
+                seq = c.seq
+                scale = seq.tick(ses.elapsed_ms)
+                if seq.changed:
+                    c.out.spec.copy_from(seq.spec)
                     c.out.changed = True
-            ua = ch.output_ua()
-            if ch.state != C.ARMED:
+            if state == C.ARMED:
+                ua = ch.output_ua()
+            else:
+                # Outside ARMED the output is the level (0 in every off state).
+                ua = ch.level_ua
                 # Contraction ramps and rests, then the session's end ramp.
-                ua = ua * scale // FULL_SCALE
-                ua = ua * c.session.scale() // FULL_SCALE
+                if scale != FULL_SCALE:
+                    ua = ua * scale // FULL_SCALE
+                scale = ses.scale()
+                if scale != FULL_SCALE:
+                    ua = ua * scale // FULL_SCALE
             if ua > c.max_ua:
                 # Unreachable by construction; refuse rather than exceed.
                 ch.handle(C.FAULT_EV, C.FAULT_INTERNAL, now_ms)
                 ua = 0
             c.out.ua = ua
-            if c.in_session and ch.state in _ENDED:
+            state = ch.state
+            if c.in_session and (state == C.OFF or state == C.FAULT):
                 self._end_session(c, now_ms)
         self.now_ms = now_ms
 

@@ -21,6 +21,7 @@ _OPERAND_LIMIT = const(1 << 28)
 MAX_UA = const((1 << 17) - 1)     # 131 mA, above any envelope
 MAX_PHASE_US = const((1 << 10) - 1)
 _CHUNK = const(1024)              # MAX_UA * _CHUNK < 2**28
+_RUN_MAX = const(1 << 24)         # pulses one run holds before it is folded
 
 
 class Wide:
@@ -73,6 +74,12 @@ class Dose:
         self.sq_sum = Wide()     # sum over pulses of amplitude^2 * phase time, uA^2 us
         self.pulses = 0
         self.peak_ua = 0
+        # Pulses of one shape not yet in the sums: a steady output adds one
+        # count per tick; the limb arithmetic runs when the shape changes.
+        self._run_n = 0
+        self._run_ua = 0
+        self._run_pos = 0
+        self._run_neg = 0
 
     def reset(self):
         for i in range(len(self.state_ms)):
@@ -83,19 +90,40 @@ class Dose:
         self.sq_sum.reset()
         self.pulses = 0
         self.peak_ua = 0
+        self._run_n = 0
 
     def add_pulses(self, spec, ua, n):
         """n pulses of spec delivered at amplitude ua (uA) since the last call."""
         if n <= 0 or ua <= 0:
             return
-        if ua > MAX_UA or spec.pos_us > MAX_PHASE_US or spec.neg_us > MAX_PHASE_US:
+        pos = spec.pos_us
+        neg = spec.neg_us
+        if ua == self._run_ua and pos == self._run_pos and neg == self._run_neg \
+                and self._run_n < _RUN_MAX:
+            self._run_n += n
+            self.pulses += n
+            return
+        if ua > MAX_UA or pos > MAX_PHASE_US or neg > MAX_PHASE_US:
             raise ValueError("dose: amplitude or phase out of range")
+        self._fold()
         self.pulses += n
         if ua > self.peak_ua:
             self.peak_ua = ua
-        qp = ua * spec.pos_us
-        qn = ua * spec.neg_us
-        sq = ua * (spec.pos_us + spec.neg_us)
+        self._run_ua = ua
+        self._run_pos = pos
+        self._run_neg = neg
+        self._run_n = n
+
+    def _fold(self):
+        # The pending run into the limb sums.
+        n = self._run_n
+        if n <= 0:
+            return
+        self._run_n = 0
+        ua = self._run_ua
+        qp = ua * self._run_pos
+        qn = ua * self._run_neg
+        sq = ua * (self._run_pos + self._run_neg)
         while n > 0:
             k = n if n < _CHUNK else _CHUNK
             self.pos_pc.add_mul(qp, k)
@@ -120,6 +148,7 @@ class Dose:
 
     def charge_pc(self):
         """(positive, negative) charge in pC."""
+        self._fold()
         return self.pos_pc.value(), self.neg_pc.value()
 
     def charge_nc(self):
@@ -131,10 +160,12 @@ class Dose:
         return p - n
 
     def mean_ua(self):
+        self._fold()
         return self.amp_sum.value() // self.pulses if self.pulses else 0
 
     def rms_ua(self, over_ms=-1):
         """rms current over over_ms (default: all the time added), floor uA."""
+        self._fold()
         if over_ms < 0:
             over_ms = self.total_ms()
         if over_ms <= 0:

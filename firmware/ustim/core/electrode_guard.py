@@ -10,8 +10,8 @@
 # sense and before the channel's tick, so a fault cuts the output this tick.
 from micropython import const
 
-from ustim.core.channel import (ARMED, CHECK_OK, FAULT_EV, FAULT_NONE, OFF,
-                                RAMPING, RUNNING, STOPPING)
+from ustim.core.channel import (ARMED, CHECK_OK, FAULT_EV, FAULT_NONE, RAMPING,
+                                RUNNING, STOPPING)
 from ustim.core.precheck import Precheck
 from ustim.core.watchdog import Config, Watchdog
 
@@ -24,24 +24,23 @@ class ElectrodeGuard:
         self.watchdog = Watchdog(cfg)
         self.precheck = Precheck(cfg)
         self.arg = 0
-        self._was_armed = False
+        self._start = -1           # the channel's START count the precheck belongs to
 
     def step(self, ch, set_ua, i_ua, v_mv, pulses, now_ms):
         """set_ua: amplitude the output stage was commanded during the pulses
         counted in `pulses` (the value written at the previous tick). Returns
         CHECK_OK, CHECK_FAIL (reason in .arg), FAULT_EV (kind in .arg) or
-        NO_EVENT."""
+        NO_EVENT. Only ARMED, RAMPING, RUNNING and STOPPING have anything to
+        watch: the app may skip the call in the other states."""
         state = ch.state
         if state == ARMED:
-            if not self._was_armed:
+            if self._start != ch.starts:
+                # A new start (even one right after the last answer) probes afresh.
                 self.precheck.reset()
-                self._was_armed = True
+                self._start = ch.starts
             result = self.precheck.step(set_ua, i_ua, v_mv, pulses)
             if not result:
                 return NO_EVENT
-            # A decided check is used once: the next ARMED (a new start, even
-            # one right after this answer) probes afresh.
-            self._was_armed = False
             if result == CHECK_OK:
                 # New electrodes, new baseline.
                 self.watchdog.reset()
@@ -50,15 +49,13 @@ class ElectrodeGuard:
             else:
                 self.arg = self.precheck.reason
             return result
-        self._was_armed = False
         if state == RAMPING or state == RUNNING or state == STOPPING:
-            kind = self.watchdog.step(set_ua, i_ua, v_mv, pulses, now_ms)
-            ch.inhibit_up = self.watchdog.high
+            wd = self.watchdog
+            kind = wd.step(set_ua, i_ua, v_mv, pulses, now_ms)
+            ch.inhibit_up = wd.high
             if kind != FAULT_NONE:
                 self.arg = kind
                 return FAULT_EV
-        elif state == OFF:
-            ch.inhibit_up = False
         return NO_EVENT
 
     def apply(self, ch, event, now_ms):

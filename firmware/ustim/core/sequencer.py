@@ -40,6 +40,7 @@ class Sequencer:
         self._cycle = 0
         self._up = 0
         self._down = 0
+        self._static = True
 
     def load(self, prog):
         """Select a program; it must already have passed programs.check_program."""
@@ -54,6 +55,8 @@ class Sequencer:
         self._cycle = prog.on_ms + prog.off_ms if prog.on_ms else 0
         self._up = prog.ramp_up_ms
         self._down = prog.ramp_down_ms
+        # One rate, no contractions: tick() has nothing to compute.
+        self._static = not (self._alt_ms or self._sweep_ms or self._cycle)
         self.hz = prog.hz
         prog.fill_spec(self.spec, prog.hz)
         self._pending = True
@@ -105,6 +108,11 @@ class Sequencer:
             self.changed = False
             self.stage = OFF
             return 0
+        if self._static:
+            self.changed = self._pending
+            self._pending = False
+            self.stage = CONTINUOUS
+            return FULL_SCALE
         if elapsed_ms < 0:
             elapsed_ms = 0
         hz = self._rate(elapsed_ms)

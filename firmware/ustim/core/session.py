@@ -78,8 +78,8 @@ class Session:
 
     def scale(self):
         """Amplitude scale per mille: FULL_SCALE until the last END_RAMP_MS,
-        then down to 0 at expiry."""
-        left = self.remaining_ms()
+        then down to 0 at expiry. Runs every tick: no call to remaining_ms()."""
+        left = self.length_s * 1000 - self.elapsed_ms
         if left >= END_RAMP_MS:
             return FULL_SCALE
-        return FULL_SCALE * left // END_RAMP_MS
+        return FULL_SCALE * left // END_RAMP_MS if left > 0 else 0

@@ -124,6 +124,16 @@ def impedance(i_ua, v_mv):
 def classify(c, set_ua, i_ua, v_mv, baseline_ohm=0):
     """Class of one sample taken after a pulse at set_ua: OK, HIGH, OPEN,
     SHORT, OVERCURRENT or SENSE. baseline_ohm 0: no baseline yet."""
+    z = -1
+    if set_ua >= c.min_measure_ua and i_ua > 0:
+        z = impedance(i_ua if i_ua < _I_MAX else _I_MAX, v_mv)
+    return _classify(c, set_ua, i_ua, v_mv, z, baseline_ohm)
+
+
+def _classify(c, set_ua, i_ua, v_mv, z, baseline_ohm):
+    # z: impedance of the sample (current clamped to _I_MAX), computed by the
+    # caller when set_ua >= min_measure_ua and i_ua > 0: the only case that
+    # reaches its use.
     if i_ua > _I_MAX:
         i_ua = _I_MAX
     if set_ua > _I_MAX:
@@ -145,7 +155,6 @@ def classify(c, set_ua, i_ua, v_mv, baseline_ohm=0):
     at_limit = v_mv >= c.at_compliance_mv
     if at_limit and i100 < set_ua * c.collapse_pct:
         return OPEN
-    z = impedance(i_ua, v_mv)
     if z > c.open_ohm:
         return OPEN
     if z < c.short_ohm:
@@ -190,17 +199,23 @@ class Watchdog:
         """One control tick. set_ua: the amplitude the pulses counted in
         `pulses` were commanded at; i_ua, v_mv: the sense readings. Returns the
         channel fault kind to raise (FAULT_NONE when none), and keeps returning
-        it until reset()."""
+        it until reset(). Runs for every outputting channel every tick: the
+        healthy sample takes the shortest path (no call for the stuck-reading,
+        HIGH-warning or baseline bookkeeping that has nothing to do)."""
         if self.tripped != FAULT_NONE:
             return self.tripped
         if pulses <= 0:
             return FAULT_NONE      # held readings of an old pulse: nothing new
         c = self.cfg
         self.samples += 1
-        cls = classify(c, set_ua, i_ua, v_mv, self.baseline_ohm)
-        self.status = cls
+        z = -1
         if set_ua >= c.min_measure_ua and i_ua > 0:
-            self.z_ohm = impedance(i_ua, v_mv)
+            z = impedance(i_ua, v_mv)
+            self.z_ohm = z
+            if i_ua > _I_MAX:
+                z = impedance(_I_MAX, v_mv)
+        cls = _classify(c, set_ua, i_ua, v_mv, z, self.baseline_ohm)
+        self.status = cls
         if cls == self._run_class:
             self._run += 1
         else:
@@ -214,11 +229,26 @@ class Watchdog:
                 need = c.weak_samples
             if self._run >= need:
                 return self._trip(cls, now_ms)
-        if self._stuck(set_ua, i_ua, v_mv):
-            return self._trip(SENSE, now_ms)
-        self._track_high(cls)
+        # A live sense path cannot read the same current and voltage to the
+        # last bit while the commanded current moves by stuck_delta_ua.
+        if i_ua == self._last_i and v_mv == self._last_v:
+            self._stuck_n += 1
+            if self._stuck_n >= c.stuck_samples:
+                d = set_ua - self._stuck_set
+                if d < 0:
+                    d = -d
+                if d >= c.stuck_delta_ua:
+                    return self._trip(SENSE, now_ms)
+        else:
+            self._last_i = i_ua
+            self._last_v = v_mv
+            self._stuck_n = 1
+            self._stuck_set = set_ua
+        if cls == HIGH or self.high or self._high_n:
+            self._track_high(cls)
         if cls == OK:
-            self._settle(set_ua)
+            if self.baseline_ohm == 0:
+                self._settle(set_ua)
         else:
             self._settle_n = 0
             self._settle_set = -1
@@ -229,21 +259,6 @@ class Watchdog:
         self.tripped = FAULT_OF[cls]
         self.fault_ms = now_ms
         return self.tripped
-
-    def _stuck(self, set_ua, i_ua, v_mv):
-        # A live sense path cannot read the same current and voltage to the
-        # last bit while the commanded current moves by stuck_delta_ua.
-        if i_ua == self._last_i and v_mv == self._last_v:
-            self._stuck_n += 1
-            d = set_ua - self._stuck_set
-            if d < 0:
-                d = -d
-            return self._stuck_n >= self.cfg.stuck_samples and d >= self.cfg.stuck_delta_ua
-        self._last_i = i_ua
-        self._last_v = v_mv
-        self._stuck_n = 1
-        self._stuck_set = set_ua
-        return False
 
     def _track_high(self, cls):
         c = self.cfg

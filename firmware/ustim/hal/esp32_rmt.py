@@ -110,14 +110,13 @@ class RmtPulseEngine(PulseEngine):
                 esp32.RMT(pin=self._b[ch], resolution_hz=RES_HZ, idle_level=False))
         self._rmt[ch] = pair
         self._pos[ch] = 0
-        self.fed[ch] = 0
-        self._on[ch] = True
+        self.on[ch] = True
         self._next[ch] = self._ticks()
         self._write(ch, pair)
 
     def stop(self, ch):
         # type: (int) -> None
-        self._on[ch] = False
+        self.on[ch] = False
         self._release(ch)
         # Take the pins back as GPIO outputs, low, whatever the RMT left.
         self._a[ch].init(machine.Pin.OUT, value=0)
@@ -138,7 +137,7 @@ class RmtPulseEngine(PulseEngine):
         for ch in range(self.channels):
             # B's sequence ends last: while it runs the window is not over.
             pair = self._rmt[ch]
-            if self._on[ch] and pair is not None and not pair[1].active():
+            if self.on[ch] and pair is not None and not pair[1].active():
                 fed += self._write(ch, pair)
         return fed
 

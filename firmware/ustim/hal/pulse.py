@@ -10,8 +10,10 @@
 #   service()            called every control tick: keeps the engine fed.
 #                        When the calls stop, at most 2 more pulses come out
 #                        (the dead-man bound) and both pins end low.
-#   running(ch) -> bool
-#   fed[ch]              pulses handed to the hardware since start (dose)
+#   running(ch) -> bool, also readable as on[ch] (the control tick reads
+#                        the list: a method call per channel per tick costs)
+#   fed[ch]              pulses handed to the hardware since the engine was
+#                        made: it never goes back, across stops and starts
 
 
 class PulseEngine:
@@ -19,7 +21,7 @@ class PulseEngine:
         # type: (int) -> None
         self.channels = channels
         self.fed = [0] * channels
-        self._on = [False] * channels
+        self.on = [False] * channels
 
     def configure(self, ch, spec):
         # type: (int, object) -> None
@@ -51,4 +53,4 @@ class PulseEngine:
 
     def running(self, ch):
         # type: (int) -> bool
-        return self._on[ch]
+        return self.on[ch]

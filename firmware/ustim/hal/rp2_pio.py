@@ -101,14 +101,13 @@ class PioPulseEngine(PulseEngine):
         # hands the pins back to the PIO with both low (set_init).
         sm.init(biphasic, freq=SM_HZ, set_base=self._a[ch])
         self._pos[ch] = 0
-        self.fed[ch] = 0
-        self._on[ch] = True
+        self.on[ch] = True
         self._feed(ch)
         sm.active(1)
 
     def stop(self, ch):
         # type: (int) -> None
-        self._on[ch] = False
+        self.on[ch] = False
         sm = self._sm[ch]
         sm.active(0)
         # A stopped state machine keeps its pins as they were: force them low
@@ -121,7 +120,7 @@ class PioPulseEngine(PulseEngine):
         # type: () -> int
         fed = 0
         for ch in range(self.channels):
-            if self._on[ch]:
+            if self.on[ch]:
                 fed += self._feed(ch)
         return fed
 
