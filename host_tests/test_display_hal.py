@@ -27,6 +27,7 @@ def _draw(d, name):
     from tools import ui_samples
     m, v = ui_samples.build(name)
     screens.draw(d.fb, m, v)
+    d.mark()
 
 
 def test_init_turns_the_panel_on_blank(disp):
@@ -35,31 +36,56 @@ def test_init_turns_the_panel_on_blank(disp):
     assert bytes(model.ram) == bytes(1024)
 
 
-def test_flush_sends_one_page_per_call_until_the_panel_shows_the_frame(disp):
+def test_flush_sends_at_most_its_budget_until_the_panel_shows_the_frame(disp):
     d, model, writes = disp
     _draw(d, "home")
     start = model.data_bytes
     calls = 0
-    while d.flush(1):
+    while True:
+        before = model.data_bytes
+        sent = d.flush(48)
+        if not sent:
+            break
         calls += 1
-        assert model.data_bytes - start == 128 * calls
+        assert sent <= 48 and model.data_bytes - before == sent
     assert bytes(model.ram) == bytes(d.drv.buffer)
-    lit_pages = [p for p in range(8) if any(d.drv.buffer[p * 128:(p + 1) * 128])]
-    assert calls == len(lit_pages)
+    assert not d.pending()
+    lit = sum(1 for i in range(0, 1024, 16) if any(d.drv.buffer[i:i + 16]))
+    assert model.data_bytes - start == 16 * lit, "only the chunks that differ are sent"
+    assert calls == -(-lit // 3) or calls > lit // 3
 
 
-def test_a_small_change_sends_only_its_pages(disp):
+def test_each_run_is_one_command_write_and_one_data_write(disp):
+    d, model, writes = disp
+    _draw(d, "home")
+    del writes[:]
+    sent = d.flush(48)
+    # 7 bytes: the command control byte, column and page windows; then 0x40 + data.
+    data = writes[1::2]
+    assert all(w == 7 for w in writes[0::2]) and len(data) == len(writes) // 2
+    assert sum(data) == sent + len(data), "one 0x40 control byte per data write"
+
+
+def test_a_small_change_sends_only_its_chunks(disp):
     d, model, _ = disp
     from tools import ui_samples
     m, v = ui_samples.build("home")
     screens.draw(d.fb, m, v)
-    while d.flush(8):
+    d.mark()
+    while d.flush(1024):
         pass
     before = model.data_bytes
     v.target_ua[0] += 1000          # the amplitude line of channel 1 (page 2)
     screens.draw(d.fb, m, v)
-    assert d.flush(8) == 1
-    assert model.data_bytes - before == 128
+    d.mark()
+    assert d.dirty_pages() == [2]
+    sent = 0
+    while True:
+        n = d.flush(48)
+        if not n:
+            break
+        sent += n
+    assert 0 < sent < 128 and model.data_bytes - before == sent
     assert bytes(model.ram) == bytes(d.drv.buffer)
 
 
@@ -68,9 +94,23 @@ def test_every_screen_reaches_the_panel_intact(disp):
     from tools import ui_samples
     for name in ui_samples.names():
         _draw(d, name)
-        while d.flush(2):
+        while d.flush(48):
             pass
         assert bytes(model.ram) == bytes(d.drv.buffer), name
+
+
+def test_clear_darkens_the_frame_without_touching_the_panel(disp):
+    d, model, writes = disp
+    _draw(d, "home")
+    while d.flush(1024):
+        pass
+    n = len(writes)
+    d.clear()
+    assert bytes(d.drv.buffer) == bytes(1024) and len(writes) == n
+    d.mark()
+    while d.flush(1024):
+        pass
+    assert bytes(model.ram) == bytes(1024)
 
 
 def test_off_on_and_contrast(disp):
@@ -80,9 +120,9 @@ def test_off_on_and_contrast(disp):
     d.off()
     assert not model.on
     _draw(d, "home")
-    assert d.flush(8) == 0          # nothing is sent while the panel is off
+    assert d.flush(48) == 0         # nothing is sent while the panel is off
     d.on()
-    assert model.on and d.flush(8) > 0
+    assert model.on and d.flush(48) > 0
 
 
 def test_button_pins_are_inputs_with_pull_up_and_active_low():

@@ -86,7 +86,9 @@ def _raise(what):
 
 # part -> how to break it (monkeypatch, bench) and the tick it breaks in
 PARTS = {
-    "ui render": lambda mp, b: (mp.setattr(screens, "draw", _raise("ui render")),
+    # Whichever drawing the UI look does next: a screen part or the home fields.
+    "ui render": lambda mp, b: (mp.setattr(screens, "draw_part", _raise("ui render")),
+                                mp.setattr(screens, "update_home", _raise("ui render")),
                                 setattr(b.app, "ui_due", 0)),
     "console": lambda mp, b: mp.setattr(b.app.console, "poll", _raise("console")),
     "sequencer": lambda mp, b: mp.setattr(Sequencer, "tick", _raise("sequencer")),

@@ -180,15 +180,18 @@ def test_loop_keeps_the_tick_period(pico_rig, monkeypatch):
 
 def _break_ui_at(rig, monkeypatch, tick):
     from ustim.core.ui import screens
-    draw = screens.draw
     armed = [True]
 
-    def failing(fb, m, v):
-        if armed[0] and rig.ticks >= tick - 1:
-            raise RuntimeError("injected in the UI")
-        return draw(fb, m, v)
+    def breaking(real):
+        def failing(*args):
+            if armed[0] and rig.ticks >= tick - 1:
+                raise RuntimeError("injected in the UI")
+            return real(*args)
+        return failing
 
-    monkeypatch.setattr(screens, "draw", failing)
+    # Both ways the UI draws: a screen part, or the home screen's fields.
+    monkeypatch.setattr(screens, "draw_part", breaking(screens.draw_part))
+    monkeypatch.setattr(screens, "update_home", breaking(screens.update_home))
     return armed
 
 

@@ -50,6 +50,7 @@ def _draw(d, name, tweak=None):
     if tweak:
         tweak(v)
     screens.draw(d.fb, m, v)
+    d.mark()
 
 
 def _amp_up(v):
@@ -65,24 +66,24 @@ SCENARIOS = (
 )
 
 
-def run_scenario(first, second, tweak, max_pages):
+def run_scenario(first, second, tweak, budget):
     b = _Bus()
     d = b.display
     _draw(d, first)
-    while d.flush(8):
+    while d.flush(1024):
         pass
     _draw(d, second, tweak)
     ticks = []
     while True:
         n = len(b.writes)
         t0 = time.perf_counter()
-        sent = d.flush(max_pages)
+        sent = d.flush(budget)
         cpu = (time.perf_counter() - t0) * 1000
         if not sent:
             break
         ticks.append((sent, b.bus_ms(n), cpu))
     return {
-        "pages": sum(t[0] for t in ticks),
+        "bytes": sum(t[0] for t in ticks),
         "ticks": len(ticks),
         "frame_bus_ms": round(sum(t[1] for t in ticks), 2),
         "worst_tick_bus_ms": round(max((t[1] for t in ticks), default=0), 2),
@@ -111,7 +112,7 @@ sys.path[:0] = ['/input/firmware', '/input']
 import framebuf
 from tools import ui_samples
 from ustim.core.ui import screens
-from ustim.core.ui.refresh import PageRefresh
+from ustim.core.ui.refresh import ChunkRefresh
 buf = bytearray(1024)
 fb = framebuf.FrameBuffer(buf, 128, 64, framebuf.MONO_VLSB)
 for name in ('home', 'menu', 'settings', 'fault_open'):
@@ -120,15 +121,17 @@ for name in ('home', 'menu', 'settings', 'fault_open'):
     for _ in range(20):
         screens.draw(fb, m, v)
     print('@@draw', name, time.ticks_diff(time.ticks_us(), t0) / 20000)
-r = PageRefresh(buf)
-sink = bytearray(128)
-def send(p, data):
-    sink[:] = data
-while r.step(send, 8):
+r = ChunkRefresh(buf)
+sink = bytearray(1)
+def send(p, col, cols, vector):
+    sink[0] = vector[1][0]
+r.mark()
+while r.step(send, 1024):
     pass
 t0 = time.ticks_us()
 for _ in range(200):
-    r.step(send, 1)
+    r.mark()
+    r.step(send, 48)
 print('@@compare_clean', time.ticks_diff(time.ticks_us(), t0) / 200000)
 a = gc.mem_alloc()
 m, v = ui_samples.build('home')
@@ -162,14 +165,14 @@ def main():
     print("I2C 400 kHz bus model; driver show() of a full frame: %.1f ms"
           % result["full_frame_show_bus_ms"])
     print("%-28s %9s %6s %6s %10s %12s %12s" % (
-        "scenario", "max/tick", "pages", "ticks", "frame ms", "worst tick", "host cpu ms"))
+        "scenario", "bytes/tick", "bytes", "ticks", "frame ms", "worst tick", "host cpu ms"))
     for label, first, second, tweak in SCENARIOS:
         rows = {}
-        for mp in (1, 2, 8):
-            r = run_scenario(first, second, tweak, mp)
-            rows[str(mp)] = r
+        for budget in (16, 48, 128):
+            r = run_scenario(first, second, tweak, budget)
+            rows[str(budget)] = r
             print("%-28s %9d %6d %6d %10.2f %12.2f %12.3f" % (
-                label, mp, r["pages"], r["ticks"], r["frame_bus_ms"], r["worst_tick_bus_ms"],
+                label, budget, r["bytes"], r["ticks"], r["frame_bus_ms"], r["worst_tick_bus_ms"],
                 r["worst_tick_host_cpu_ms"]))
         result["scenarios"][label] = rows
     result["draw_ms_cpython_host"] = host_draw_ms()

@@ -8,8 +8,10 @@
 #   4. controller tick: channel state machines, sequencer, session, envelope
 #   5. outputs: pulse engine configured/started/stopped, amplitude, HV enable,
 #      engine fed (service); pulses fed are counted into the dose
-#   6. UI: the screen redrawn every UI_EVERY ticks (or at once after a key),
-#      at most PAGES_PER_TICK changed OLED pages sent per tick
+#   6. UI: every UI_EVERY ticks (or at once after a key) a look at what
+#      changed; a new screen is drawn in parts over the next ticks, the home
+#      screen updated field by field; other ticks send a few changed chunks
+#      (hal.display.BYTES_PER_FLUSH) to the OLED
 #   7. the hardware watchdog is fed: only here, only after a complete tick
 # Any exception: every output off in the same tick, the error kept for the
 # screen and the error file, and `failed` set; main.py then resets the board
@@ -39,7 +41,6 @@ from ustim.core.watchdog import config
 
 TICK_MS = const(10)
 UI_EVERY = const(10)         # redraw at most every 100 ms unless a key was pressed
-PAGES_PER_TICK = const(1)    # ~3 ms of I2C per tick at 400 kHz
 ERROR_FILE = "error.txt"
 
 
@@ -82,10 +83,9 @@ class App:
         self.overruns = 0
         self.last_ms = now_ms
         self.ui_due = 0
-        v = self.view
-        self._view_lists = (v.state, v.target_ua, v.level_ua, v.max_ua, v.program,
-                            v.electrode, v.program_index, v.settings)
-        self._drawn = [None] * 64   # what the screen showed: see _view_changed
+        self._part = -1             # part of a screen drawing due next tick (-1: none)
+        self._shown = -1            # screen on the frame (-1: nothing drawn yet)
+        self._sig = 0               # screens.signature of what the frame shows
         self.error_text = self._last_error()
         self._fill_view()
 
@@ -354,35 +354,6 @@ class App:
         v.settings[view.SET_CONSOLE] = 1 if st.console else 0
         v.settings[view.SET_BENCH] = 1 if st.bench else 0
 
-    def _view_changed(self):
-        # Compares in place against the values drawn last; the view's lists are
-        # the same objects for its whole life, so their tuple is built once.
-        v = self.view
-        last = self._drawn
-        changed = False
-        i = 0
-        for lst in self._view_lists:
-            for x in lst:
-                if last[i] is not x and last[i] != x:
-                    last[i] = x
-                    changed = True
-                i += 1
-        changed = self._same(i, v.remaining_s) or changed
-        changed = self._same(i + 1, v.battery_pct) or changed
-        changed = self._same(i + 2, v.fault_kind) or changed
-        changed = self._same(i + 3, v.fault_ch) or changed
-        changed = self._same(i + 4, v.notice) or changed
-        changed = self._same(i + 5, v.log_count) or changed
-        return self._same(i + 6, v.timer_min) or changed
-
-    def _same(self, i, x):
-        # True when slot i of the last-drawn values differed (and now holds x).
-        last = self._drawn
-        if last[i] is x or last[i] == x:
-            return False
-        last[i] = x
-        return True
-
     def _refresh_log_view(self):
         recs = self.log.records()
         v = self.view
@@ -394,21 +365,47 @@ class App:
                 rec.channel + 1, rec.duration_s // 60, rec.peak_ua // 1000,
                 " F" if rec.fault else ""))[:view.NAME_CHARS]
             v.log_count += 1
+        v.log_serial += 1
 
     def _ui(self, now_ms):
+        # One kind of display work per tick, each bounded: a part of a screen
+        # drawing, or the periodic look at what changed (and the home screen's
+        # field updates), or sending changed chunks to the panel.
         disp = self.hw.display
         m = self.menu
+        v = self.view
+        if self._part >= 0:
+            if m.changed:
+                # A key moved the menu mid-drawing: start that screen afresh.
+                disp.clear()
+                self._part = 0
+                self._shown = m.screen
+            if screens.draw_part(disp.fb, m, v, self._part):
+                self._part = -1
+                self._sig = screens.signature(m, v)
+                disp.mark()
+            else:
+                self._part += 1
+            return
         if self.ui_due <= 0:
             self.ui_due = UI_EVERY
             self._fill_view()
-            self._act(m.tick(self.view, now_ms))
-            # Drawing costs far more than comparing: redraw only when the menu
-            # or something the screens show has changed.
-            if disp is not None and (m.changed or self._view_changed()):
-                screens.draw(disp.fb, m, self.view)
+            self._act(m.tick(v, now_ms))
+            if disp is None:
+                return
+            if m.screen == M.S_HOME and self._shown == M.S_HOME:
+                # The home screen is redrawn field by field, whatever moved.
+                m.changed = False
+                screens.update_home(disp.fb, m, v)
+                disp.mark()
+            elif m.changed or m.screen != self._shown or screens.signature(m, v) != self._sig:
+                disp.clear()
+                self._shown = m.screen
+                self._part = 0
+            return
         self.ui_due -= 1
         if disp is not None:
-            disp.flush(PAGES_PER_TICK)
+            disp.flush()
 
     # -- failure and power -----------------------------------------------------
 
@@ -450,12 +447,14 @@ def show_error(disp, second_line, text):
         if disp is None:
             return
         fb = disp.fb
-        fb.fill(0)
+        disp.clear()
         fb.text("ERROR - outputs", 0, 0, 1)
         fb.text(second_line, 0, 8, 1)
         for row in range(5):
             fb.text(text[row * 16:(row + 1) * 16], 0, 24 + row * 8, 1)
-        disp.flush(8)
+        disp.mark()
+        while disp.flush(1024):
+            pass
     except Exception:           # noqa: BLE001
         pass
 

@@ -107,7 +107,7 @@ class SimHw:
     def after_tick(self, now_ms, screen_name):
         """Keep the panel image when a complete new one is on the panel."""
         shown = self.display.refresh.shown
-        if self.display.refresh.dirty_mask() == 0 and shown != self._last_frame:
+        if not self.display.refresh.pending() and shown != self._last_frame:
             self._last_frame = bytes(shown)
             self.rec.frames.append((now_ms, screen_name, self._last_frame))
 

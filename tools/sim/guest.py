@@ -120,10 +120,10 @@ class GuestHw:
     def exchange(self):
         ref = self.display.refresh
         frame = ""
-        if ref.sent_pages != self._sent:
-            self._sent = ref.sent_pages
+        if ref.sent_bytes != self._sent:
+            self._sent = ref.sent_bytes
             frame = _hex(ref.shown)
-        done = 1 if ref.dirty_mask() == 0 else 0
+        done = 0 if ref.pending() else 1
         reply = self.call(json.dumps([self.cmds, self.out, self.events, frame, done,
                                       self.screen, self.failed]))
         self.cmds = []

@@ -5,10 +5,17 @@
 # device, on CPython (tools/shims/framebuf.py) and in the tests against the real
 # framebuf. Numbers are drawn digit by digit from preallocated strings, so the
 # home screen, redrawn while stimulating, allocates nothing for them.
+#
+# A full drawing costs 1.5-4 ms of an RP2040, too much for one control tick
+# beside the rest: the device draws a screen in parts, one per tick
+# (draw_part), on a frame cleared beforehand. The home screen, the one shown
+# while stimulating, is made of fields that remember what they show
+# (view.drawn): update_home() redraws only the fields whose values changed.
 from micropython import const
 
 from ustim.core.ui import menu as M
-from ustim.core.ui.view import CHANNELS, ELECTRODE_CHARS, SET_MAX_MA, SET_PAD, STATE_LABELS
+from ustim.core.ui.view import (CHANNELS, ELECTRODE_CHARS, HOME_FIELDS, SET_MAX_MA, SET_PAD,
+                                STATE_LABELS)
 
 W = const(128)
 H = const(64)
@@ -115,44 +122,126 @@ def _channel_label(fb, focus, row, c=1):
 
 # -- screens ------------------------------------------------------------------
 
-def splash(fb, m, v):
+def splash(fb, m, v, part=0):
     title(fb, " uStim TENS/EMS ")
     text(fb, "2 channels", 0, 2)
     text(fb, v.version, 0, 3)
     text(fb, SAFETY_LINE, 0, 5)
     hint(fb, "MODE: continue")
+    return True
 
 
-def home(fb, m, v):
-    for ch in range(CHANNELS):
-        row = ch * 3
-        if m.focus == ch or m.focus == M.CH_ALL:
-            text(fb, ">", 0, row)
+# Home screen fields. view.drawn holds what each field shows, None when the
+# frame was cleared (then nothing needs erasing first). Per channel, at
+# _CH_SLOTS * ch: focus mark, state, electrode, program, target, level, max.
+_CH_SLOTS = const(7)
+_T_SLOT = const(14)          # remaining time, battery, hint line (HOME_FIELDS in all)
+
+
+def _same(d, i, x):
+    # True when slot i already shows x; else it takes x and False is returned.
+    if d[i] is x or d[i] == x:
+        return True
+    d[i] = x
+    return False
+
+
+def _home_channel(fb, m, v, ch):
+    d = v.drawn
+    b = ch * _CH_SLOTS
+    row = ch * 3
+    y = row * 8
+    clean = d[b] is None
+    if clean:
         text(fb, _DIGITS[ch + 1], 1, row)
-        st = v.state[ch]
+    mark = m.focus == ch or m.focus == M.CH_ALL
+    if not _same(d, b, mark):
+        if not clean:
+            fb.fill_rect(0, y, 8, 8, 0)
+        if mark:
+            text(fb, ">", 0, row)
+    st = v.state[ch]
+    if not _same(d, b + 1, st):
+        if not clean:
+            fb.fill_rect(24, y, 48, 8, 0)
         text(fb, STATE_LABELS[st] if 0 <= st < len(STATE_LABELS) else "?", 3, row)
-        e = v.electrode[ch]
-        if len(e) > ELECTRODE_CHARS:
-            e = e[:ELECTRODE_CHARS]
-        right(fb, e, row)
-        text(fb, v.program[ch], 0, row + 1)
-        amp_ma(fb, v.target_ua[ch], 0, row + 2)
-        bar(fb, row + 2, v.level_ua[ch], v.target_ua[ch], v.max_ua[ch])
+    e = v.electrode[ch]
+    if not _same(d, b + 2, e):
+        if not clean:
+            fb.fill_rect(W - ELECTRODE_CHARS * 8, y, ELECTRODE_CHARS * 8, 8, 0)
+        right(fb, e[:ELECTRODE_CHARS] if len(e) > ELECTRODE_CHARS else e, row)
+    p = v.program[ch]
+    if not _same(d, b + 3, p):
+        if not clean:
+            fb.fill_rect(0, y + 8, W, 8, 0)
+        text(fb, p, 0, row + 1)
+    target = v.target_ua[ch]
+    if not _same(d, b + 4, target):
+        if not clean:
+            fb.fill_rect(0, y + 16, 48, 8, 0)
+        amp_ma(fb, target, 0, row + 2)
+        d[b + 5] = -1                # the bar shows the target too
+    same_level = _same(d, b + 5, v.level_ua[ch])
+    if not (_same(d, b + 6, v.max_ua[ch]) and same_level):
+        if not clean:
+            fb.fill_rect(_BAR_X + 1, y + 17, _BAR_W - 2, 5, 0)
+        bar(fb, row + 2, v.level_ua[ch], target, v.max_ua[ch])
+
+
+def _home_bottom(fb, m, v):
+    d = v.drawn
+    clean = d[_T_SLOT] is None
     s = v.remaining_s
-    if s > 0:
-        num(fb, s // 60, 0, 6, 2)
-        text(fb, ":", 2, 6)
-        num(fb, s % 60, 3, 6, 2, True)
-    else:
-        text(fb, "--:--", 0, 6)
-    battery(fb, 78, 49, v.battery_pct)
-    num(fb, v.battery_pct, 12, 6, 3)
-    text(fb, "%", 15, 6)
-    hint(fb, v.notice if v.notice else "hold MODE: menu")
+    if not _same(d, _T_SLOT, s):
+        if not clean:
+            fb.fill_rect(0, 48, 40, 8, 0)
+        if s > 0:
+            num(fb, s // 60, 0, 6, 2)
+            text(fb, ":", 2, 6)
+            num(fb, s % 60, 3, 6, 2, True)
+        else:
+            text(fb, "--:--", 0, 6)
+    pct = v.battery_pct
+    if not _same(d, _T_SLOT + 1, pct):
+        if not clean:
+            fb.fill_rect(78, 48, W - 78, 8, 0)
+        battery(fb, 78, 49, pct)
+        num(fb, pct, 12, 6, 3)
+        text(fb, "%", 15, 6)
+    line = v.notice if v.notice else "hold MODE: menu"
+    if not _same(d, _T_SLOT + 2, line):
+        if not clean:
+            fb.fill_rect(0, 56, W, 8, 0)
+        hint(fb, line)
 
 
-def _list(fb, m, names, n):
-    for i in range(M.LIST_ROWS):
+def home(fb, m, v, part=0):
+    """One part of the home screen: channel 1, channel 2, the bottom rows.
+    Returns True when the last part is drawn."""
+    if part < CHANNELS:
+        _home_channel(fb, m, v, part)
+        return False
+    _home_bottom(fb, m, v)
+    return True
+
+
+def forget_home(v):
+    """The frame was cleared: every home field has to be drawn afresh."""
+    d = v.drawn
+    for i in range(HOME_FIELDS):
+        d[i] = None
+
+
+def update_home(fb, m, v):
+    """Redraw the home fields that changed since they were drawn."""
+    for ch in range(CHANNELS):
+        _home_channel(fb, m, v, ch)
+    _home_bottom(fb, m, v)
+
+
+def _list(fb, m, names, n, first, last):
+    # List lines first..last-1 (0..LIST_ROWS) of a list screen.
+    for i in range(first, last):
         k = m.top + i
         if k >= n:
             break
@@ -165,29 +254,41 @@ def _list(fb, m, names, n):
             text(fb, names[k], 0, row)
 
 
-def main_menu(fb, m, v):
-    title(fb, "Menu")
-    _channel_label(fb, m.focus, 0, 0)
-    _list(fb, m, M.MENU_ITEMS, len(M.MENU_ITEMS))
+_HALF = const(3)     # list screens are drawn in two parts: lines 0-2, then 3-5
+
+
+def main_menu(fb, m, v, part=0):
+    if part == 0:
+        title(fb, "Menu")
+        _channel_label(fb, m.focus, 0, 0)
+        _list(fb, m, M.MENU_ITEMS, len(M.MENU_ITEMS), 0, _HALF)
+        return False
+    _list(fb, m, M.MENU_ITEMS, len(M.MENU_ITEMS), _HALF, M.LIST_ROWS)
     hint(fb, HINT_LIST)
+    return True
 
 
-def program(fb, m, v):
-    title(fb, "Program")
-    _channel_label(fb, m.focus, 0, 0)
-    if v.programs:
-        _list(fb, m, v.programs, len(v.programs))
-    else:
-        text(fb, "(none)", 1, 2)
+def program(fb, m, v, part=0):
+    if part == 0:
+        title(fb, "Program")
+        _channel_label(fb, m.focus, 0, 0)
+        if v.programs:
+            _list(fb, m, v.programs, len(v.programs), 0, _HALF)
+        else:
+            text(fb, "(none)", 1, 2)
+        return False
+    _list(fb, m, v.programs, len(v.programs), _HALF, M.LIST_ROWS)
     hint(fb, HINT_LIST)
+    return True
 
 
-def timer(fb, m, v):
+def timer(fb, m, v, part=0):
     title(fb, "Session timer")
     num(fb, M.TIMER_CHOICES[m.timer_index], 4, 3, 2)
     text(fb, "min", 7, 3)
     text(fb, "UP/DOWN: change", 0, 5)
     hint(fb, HINT_LIST)
+    return True
 
 
 def _setting_value(fb, v, sid, value, row, end_col=COLS, c=1):
@@ -203,9 +304,11 @@ def _setting_value(fb, v, sid, value, row, end_col=COLS, c=1):
         num(fb, value, end_col - 3, row, 3, False, c)
 
 
-def settings(fb, m, v):
-    title(fb, "Settings")
-    for i in range(len(M.SETTING_LABELS)):
+def settings(fb, m, v, part=0):
+    if part == 0:
+        title(fb, "Settings")
+    n = len(M.SETTING_LABELS)
+    for i in range(0, _HALF) if part == 0 else range(_HALF, n):
         row = 1 + i
         c = 1
         if i == m.cursor:
@@ -213,10 +316,13 @@ def settings(fb, m, v):
             c = 0
         text(fb, M.SETTING_LABELS[i], 1, row, c)
         _setting_value(fb, v, i, v.settings[i], row, COLS, c)
+    if part == 0:
+        return False
     hint(fb, HINT_LIST)
+    return True
 
 
-def edit(fb, m, v):
+def edit(fb, m, v, part=0):
     sid = m.edit_id
     title(fb, M.SETTING_TITLES[sid])
     value = M.setting_value(v, sid, m.edit_index)
@@ -226,9 +332,10 @@ def edit(fb, m, v):
     text(fb, "now:", 0, 5)
     _setting_value(fb, v, sid, v.settings[sid], 5, 10)
     hint(fb, "MODE:set hold:x")
+    return True
 
 
-def fault(fb, m, v):
+def fault(fb, m, v, part=0):
     title(fb, "FAULT")
     text(fb, "CH", 11, 0, 0)
     text(fb, _DIGITS[v.fault_ch + 1] if 0 <= v.fault_ch < CHANNELS else "?", 13, 0, 0)
@@ -238,34 +345,70 @@ def fault(fb, m, v):
     text(fb, FAULT_DO[k][1], 0, 4)
     text(fb, "Output is off", 0, 5)
     hint(fb, "MODE: clear")
+    return True
 
 
-def log(fb, m, v):
-    title(fb, "Usage log")
+def log(fb, m, v, part=0):
     n = M.log_lines(v)
-    if n == 0:
-        text(fb, "(empty)", 1, 2)
-    for i in range(M.LIST_ROWS):
+    if part == 0:
+        title(fb, "Usage log")
+        if n == 0:
+            text(fb, "(empty)", 1, 2)
+    for i in range(0, _HALF) if part == 0 else range(_HALF, M.LIST_ROWS):
         k = m.top + i
         if k >= n:
             break
         text(fb, v.log[k], 0, 1 + i)
+    if part == 0:
+        return False
     hint(fb, "MODE: back")
+    return True
 
 
-def low_battery(fb, m, v):
+def low_battery(fb, m, v, part=0):
     title(fb, "BATTERY LOW")
     num(fb, v.battery_pct, 5, 2, 3)
     text(fb, "%", 8, 2)
     text(fb, "Charge before", 0, 4)
     text(fb, "next session", 0, 5)
     hint(fb, "MODE: OK")
+    return True
 
 
 DRAW = (splash, home, main_menu, program, timer, settings, edit, fault, log, low_battery)
 
 
+def signature(m, v):
+    """A number that changes when what the menu's screen shows of the view
+    changes (the home screen follows its fields instead; menu moves set
+    m.changed). Small ints only: it is computed every UI period."""
+    s = m.screen
+    if s == M.S_FAULT:
+        return v.fault_kind * 8 + v.fault_ch
+    if s == M.S_LOW_BATTERY:
+        return v.battery_pct
+    if s == M.S_LOG:
+        return v.log_serial
+    if s == M.S_SETTINGS or s == M.S_EDIT:
+        st = v.settings
+        return (((st[SET_MAX_MA] * 8 + st[SET_PAD]) * 256 + st[2]) * 2 + st[3]) * 2 + st[4]
+    if s == M.S_PROGRAM:
+        return len(v.programs)
+    return 0
+
+
+def draw_part(fb, m, v, part):
+    """Part `part` (0, 1, ...) of the menu's screen onto a cleared frame;
+    True when the screen is complete."""
+    if part == 0:
+        forget_home(v)
+        m.changed = False
+    return DRAW[m.screen](fb, m, v, part)
+
+
 def draw(fb, m, v):
+    """The whole screen at once (tools, tests, the error screen path)."""
     fb.fill(0)
-    DRAW[m.screen](fb, m, v)
-    m.changed = False
+    part = 0
+    while not draw_part(fb, m, v, part):
+        part += 1

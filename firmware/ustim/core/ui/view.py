@@ -10,6 +10,7 @@ NAME_CHARS = const(16)       # program names, log lines, notice
 ELECTRODE_CHARS = const(5)   # electrode status per channel ("OK", "HIGH", "OPEN")
 LOG_LINES = const(12)
 BATTERY_LOW_PCT = const(15)  # project choice: below this the low-battery screen shows
+HOME_FIELDS = const(17)      # values the home screen's fields remember (screens.py)
 
 # Channel states, as in ustim.core.channel (numbers only: no import needed).
 STATE_LABELS = ("OFF", "CHECK", "RAMP", "ON", "PAUSED", "ENDING", "FAULT")  # <= 6 chars
@@ -47,3 +48,7 @@ class View:
         self.board_max_ma = 80
         self.notice = ""               # one line for the home screen ("" : none)
         self.version = ""
+        self.log_serial = 0            # bumped whenever the log lines are rewritten
+        # What each home screen field shows now (screens.update_home): kept
+        # here so the screens module itself holds no state.
+        self.drawn = [None] * HOME_FIELDS
