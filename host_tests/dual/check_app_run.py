@@ -12,9 +12,11 @@ from dualcheck import eq, true
 import framebuf
 from tools.sim_storage import MemStorage
 from ustim.app import TICK_MS, App
+from ustim.core import buttons as B
 from ustim.core import pulses as ref
 from ustim.core import settings as S
 from ustim.core.spec import PulseSpec
+from ustim.core.ui import menu as M
 from ustim.hal.pulse import PulseEngine
 
 ON_MICROPYTHON = sys.implementation.name == "micropython"
@@ -113,8 +115,14 @@ class LoadSense:
 
 
 class NoButtons:
+    # Pressed flags (POWER, MODE, UP, DOWN); nothing pressed unless a check
+    # presses it.
+    def __init__(self):
+        self.level = [False, False, False, False]
+
     def poll_into(self, logic, now_ms):
-        return logic.poll(False, False, False, False, now_ms)
+        v = self.level
+        return logic.poll(v[0], v[1], v[2], v[3], now_ms)
 
 
 class Console:
@@ -188,6 +196,48 @@ def _run(app, hw, clock, now, n):
             return -now
         i += 1
     return now
+
+
+def _press(app, hw, clock, now, button, ms=150):
+    # Held for ms, then released for as long: a finger on the device.
+    hw.buttons.level[button] = True
+    now = _run(app, hw, clock, now, ms // TICK_MS)
+    hw.buttons.level[button] = False
+    return _run(app, hw, clock, now, ms // TICK_MS)
+
+
+def _console_app(store=None):
+    if store is None:
+        store = MemStorage()
+    st = S.Settings()
+    st.set("console", True)
+    S.save(store, st)
+    clock = Clock()
+    hw = ModelHw(Board.CHANNELS, clock)
+    return App(Board, hw, store, 0, 0), hw, clock
+
+
+def check_a_program_chosen_in_the_menu_starts_at_target_zero():
+    app, hw, clock = _console_app()
+    hw.console.inbox.append(b"select 1 acu\namp 1 45\n")
+    now = _run(app, hw, clock, 0, 300)          # past the splash
+    chan = app.ctl.chans[0]
+    eq((chan.program.pid, chan.ch.target_ua), ("acu", 45000), "45 mA on acu")
+    # MODE held: the menu; DOWN twice: Program; MODE: the program list; MODE
+    # on its first line: Conventional (tens) on the focused channel 1.
+    now = _press(app, hw, clock, now, B.B_MODE, 1500)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    eq(app.menu.screen, M.S_PROGRAM, "program list open")
+    now = _press(app, hw, clock, now, B.B_MODE)
+    true(now > 0, "failed: %s", app.failed)
+    eq(chan.program.pid, "tens", "tens chosen from the menu")
+    eq(chan.ch.target_ua, 0, "target after choosing a program on the device")
+    hw.console.inbox.append(b"start 1\n")
+    now = _run(app, hw, clock, now, 500)
+    eq(chan.ch.state_name(), "RUNNING", "started")
+    eq(max(hw.amp.ua), 0, "no amplitude until one is chosen for tens")
 
 
 def check_app_runs_a_session():

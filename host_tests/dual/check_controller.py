@@ -120,3 +120,49 @@ def check_steady_tick_allocates_nothing():
             ctl.tick(now)
             ctl.account(0, 1, ctl.chans[0].out.ua)
         eq(gc.mem_alloc() - before, 0, "bytes allocated by 1000 ticks of %s", pid)
+
+
+def _rms(ctl, ch, ua):
+    return limits.rms_ua(ctl.chans[ch].out.spec, ua)
+
+
+def check_a_new_program_starts_at_target_zero():
+    # Issue 16 item 1: 45 mA chosen on acu (2 Hz) must not become the target of
+    # tens (100 Hz), where the same peak is six times the rms current.
+    ctl = Controller(limits.Envelope())
+    ctl.tick(0)
+    eq(ctl.select(0, "acu"), None, "select acu")
+    eq(ctl.set_amp(0, 45000), None, "45 mA on acu")
+    eq(_rms(ctl, 0, 45000), 1423, "rms of 45 mA on acu (uA)")
+    eq(ctl.select(0, "tens"), None, "select tens")
+    eq(_rms(ctl, 0, 45000), 9000, "rms 45 mA would give on tens (uA)")
+    eq(ctl.chans[0].ch.target_ua, 0, "target after a program change")
+    eq(ctl.start(0), None, "start")
+    eq(ctl.electrode_check(0, True), None, "check ok")
+    now = 0
+    peak = 0
+    for _ in range(500):          # 5 s: past the whole start ramp
+        now += 10
+        ctl.tick(now)
+        peak = max(peak, ctl.chans[0].out.ua)
+    eq(peak, 0, "tens output with no amplitude chosen for it")
+    eq(_rms(ctl, 0, peak), 0, "rms after the program change")
+    # The same for a program built on the channel (the console's `set`) and
+    # for choosing the same program again.
+    ctl.stop(0)
+    ctl.tick(now + 1000)
+    for prog in (ctl.find_program("tens"), ctl.find_program("oa")):
+        ctl.set_amp(0, 20000)
+        eq(ctl.select_program(0, prog), None, "select %s", prog.pid)
+        eq(ctl.chans[0].ch.target_ua, 0, "target after selecting %s", prog.pid)
+
+
+def check_a_refused_program_keeps_the_target():
+    # A refusal changes nothing (the target of the program still in use stays).
+    ctl = Controller(limits.Envelope())
+    ctl.select(0, "acu")
+    ctl.set_amp(0, 30000)
+    eq(ctl.select(0, "nope")[0], "bad_argument", "unknown program")
+    ctl.start(0)
+    eq(ctl.select(0, "tens")[0], "busy", "select while armed")
+    eq(ctl.chans[0].ch.target_ua, 30000, "target kept after refusals")

@@ -157,6 +157,11 @@ class Controller:
         bad = check_program(self.env, prog)
         if bad is not None:
             return (E_RANGE, "program %s: %s %s" % (prog.pid, bad[0], bad[1]))
+        # The same peak is a different dose on another program (45 mA is 1.4 mA
+        # rms on acu, 9 mA rms on tens): a new program starts at target 0, and
+        # the user chooses its amplitude anew. The channel is OFF here, where
+        # SET_AMP 0 is always accepted.
+        c.ch.handle(C.SET_AMP, 0, self.now_ms)
         c.program = prog
         c.seq.load(prog)
         c.session.load(prog)
