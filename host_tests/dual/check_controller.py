@@ -166,3 +166,13 @@ def check_a_refused_program_keeps_the_target():
     ctl.start(0)
     eq(ctl.select(0, "tens")[0], "busy", "select while armed")
     eq(ctl.chans[0].ch.target_ua, 30000, "target kept after refusals")
+
+
+def check_continuous_ems_program_is_refused():
+    from ustim.core.programs import Program
+    ctl = Controller(limits.Envelope())
+    prog = Program("tet", "Tetanic", True, 400, 100, 1200)
+    eq(ctl.select_program(0, prog), (
+        "out_of_range", "program tet: on_s contraction on time 0 ms outside limit 1000 ms"),
+       "refused")
+    eq(ctl.chans[0].program, None, "nothing selected")

@@ -37,13 +37,15 @@ def check_documented_messages():
            ' "burst_pulses": 5, "burst_hz": 20},'
            '{"id": "quad", "name": "Q", "kind": "EMS", "freq_hz": 120, "phase_us": 300},'
            '{"id": "x", "name": "\\u00e9t\\u00e9", "kind": "TENS", "freq_hz": 10,'
-           ' "phase_us": 200}]}')
+           ' "phase_us": 200},'
+           '{"id": "tet", "name": "T", "kind": "EMS", "freq_hz": 100, "phase_us": 400}]}')
     progs, rejected = _load(raw)
     eq(len(progs), 1, "the good entry still loads")
     eq([str(r) for r in rejected], [
         "program 'burst5' (#2): field burst_hz: burst rate 20 Hz outside limit 16 Hz",
         "program 'quad' (#3): field freq_hz: frequency 120 Hz outside limit 100 Hz",
         "program 'x' (#4): field name: must be 1-16 printable ASCII characters",
+        "program 'tet' (#5): field on_s: contraction on time 0 ms outside limit 1000 ms",
     ], "messages")
     r = rejected[1].refusal
     eq((r.limit, r.value, r.bound, r.unit), ("frequency", 120, 100, "Hz"), "refusal")
@@ -104,3 +106,21 @@ def check_malformed_never_raises():
     entries = ",".join(_entry().replace('"a"', '"p%d"' % i) for i in range(33))
     progs, rejected = _load('{"programs": [%s]}' % entries)
     eq((len(progs), len(rejected)), (32, 1), "at most 32 programs")
+
+
+def check_continuous_ems_is_refused():
+    ems = '{"id": "e", "name": "E", "kind": "EMS", "freq_hz": 100, "phase_us": 400%s}'
+    for extra in ("", ', "on_s": 0, "off_s": 0'):
+        progs, rejected = _load('{"programs": [%s, %s]}' % (ems % extra, _entry()))
+        eq([p.pid for p in progs], ["a"], "the TENS entry still loads (%s)", extra)
+        eq([str(r) for r in rejected],
+           ["program 'e' (#1): field on_s: contraction on time 0 ms outside limit 1000 ms"],
+           "refused naming the field and bound (%s)", extra)
+        r = rejected[0].refusal
+        eq((r.limit, r.value, r.bound, r.unit), ("contraction on time", 0, 1000, "ms"), "refusal")
+    cycling = ems % ', "on_s": 1, "off_s": 1, "ramp_up_s": 0'
+    progs, rejected = _load('{"programs": [%s]}' % cycling)
+    eq((len(progs), rejected[0].field), (0, "ramp_up_s"), "1 s on still needs its 2 s ramp")
+    progs, rejected = _load('{"programs": [%s]}' % (
+        ems % ', "on_s": 2, "off_s": 1, "ramp_up_s": 2, "ramp_down_s": 0'))
+    eq((len(progs), rejected), (1, []), "on 2 s / off 1 s cycles: accepted")
