@@ -4,12 +4,14 @@
 # runs ~1000 control ticks of: select, amplitude, start, run, stop, via the
 # console. On MicroPython the heap is measured (gc is off in the runner, so
 # gc.mem_alloc() deltas are exact): after boot and per steady-state tick.
+import json
 import sys
 
 import hostpaths  # noqa: F401  (tools.* and the machine shim on MicroPython)
 from dualcheck import eq, true
 
 import framebuf
+import machine
 from tools.sim_storage import MemStorage
 from ustim.app import TICK_MS, App
 from ustim.core import buttons as B
@@ -20,6 +22,8 @@ from ustim.core.ui import menu as M
 from ustim.hal.pulse import PulseEngine
 
 ON_MICROPYTHON = sys.implementation.name == "micropython"
+DOCS = __file__.rsplit("/", 3)[0] + "/docs/"
+PARSER = "ustim.core.custom"
 if ON_MICROPYTHON:
     import gc
 
@@ -214,7 +218,7 @@ def _console_app(store=None):
     S.save(store, st)
     clock = Clock()
     hw = ModelHw(Board.CHANNELS, clock)
-    return App(Board, hw, store, 0, 0), hw, clock
+    return App(Board, hw, store, machine.PWRON_RESET, 0), hw, clock
 
 
 def check_a_program_chosen_in_the_menu_starts_at_target_zero():
@@ -322,3 +326,77 @@ def check_a_failing_tick_stops_output_and_the_next_boot_is_off():
         eq(c.out.ua, 0, "amplitude 0")
     eq(hw2.hv.rises, 0, "HV never on")
     true("Last error: RuntimeError: injected" in app2.notices, "error shown")
+
+
+def _programs_file():
+    # The documented example, then two entries the envelope refuses.
+    with open(DOCS + "programs.example.json") as f:
+        doc = json.loads(f.read())
+    doc["programs"].append({"id": "fast", "name": "Fast EMS", "kind": "EMS", "freq_hz": 120,
+                            "phase_us": 300, "on_s": 5, "off_s": 10})
+    doc["programs"].append({"id": "tet", "name": "Tetanic", "kind": "EMS", "freq_hz": 50,
+                            "phase_us": 300})
+    return json.dumps(doc).encode()
+
+
+def _parser_gone(had, what):
+    # Dropped after the boot unless something imported it before (CPython
+    # under pytest: other checks have).
+    if not had:
+        true(PARSER not in sys.modules, "%s: the parser is not kept in sys.modules", what)
+        true(not hasattr(sys.modules["ustim.core"], "custom"), "%s: nor on its package", what)
+
+
+def check_programs_json_is_loaded_at_boot():
+    store = MemStorage()
+    store.write_atomic("programs.json", _programs_file())
+    had = PARSER in sys.modules
+    app, hw, clock = _console_app(store)
+    _parser_gone(had, "after loading programs.json")
+    presets = [p.pid for p in app.ctl.programs[:8]]
+    eq([p.pid for p in app.ctl.programs[8:]], ["tens80", "burst5", "quad", 42, "sweep"],
+       "custom programs after the presets")
+    eq(presets, ["tens", "acu", "burst", "alt", "mod", "oa", "tka", "short"], "presets first")
+    eq(list(app.view.programs[8:]), ["Gentle TENS 80Hz", "Burst 5x@80Hz", "Quads 35Hz 8/24",
+                                     "Alt 4/80Hz", "Sweep 60-100Hz"], "the menu lists them")
+    refused = ["program 'fast' (#6): field freq_hz: frequency 120 Hz outside limit 100 Hz",
+               "program 'tet' (#7): field on_s: contraction on time 0 ms outside limit 1000 ms"]
+    for text in refused:
+        true(text in app.notices, "notice %r in %r", text, app.notices)
+    eq(app.view.notice, "tet: on_s", "the OLED notice line")
+    got = [(name, ok, detail) for name, ok, detail in app.selftest() if name == "programs.json"]
+    eq(got, [("programs.json", False, refused[0]), ("programs.json", False, refused[1])],
+       "selftest lists each refusal")
+    out = []
+    app.console.write = out.append
+    hw.console.inbox.append(b"programs\nselect 1 quad\namp 1 20\nstart 1\n")
+    now = _run(app, hw, clock, 0, 300)
+    ids = [p["id"] for p in json.loads(out[0])["programs"]]
+    eq(ids[8:], ["tens80", "burst5", "quad", 42, "sweep"], "console programs lists them")
+    eq(json.loads(out[1])["program"], "quad", "a custom program selected")
+    eq(app.ctl.chans[0].ch.state_name(), "RAMPING", "and started")
+    # On the device: the menu's program list, past the eight presets.
+    hw.console.inbox.append(b"stop 1\n")
+    now = _run(app, hw, clock, now, 100)
+    now = _press(app, hw, clock, now, B.B_MODE, 1500)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    for _ in range(8):
+        now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    true(now > 0, "failed: %s", app.failed)
+    eq(app.ctl.chans[0].program.pid, "tens80", "the first custom program chosen in the menu")
+
+
+def check_no_programs_file_is_silent():
+    had = PARSER in sys.modules
+    if ON_MICROPYTHON:
+        # A fresh interpreter per check module, no `set` before this check: the
+        # firmware's own imports do not pull the parser in.
+        true(not had, "the parser is imported without a programs.json")
+    app, hw, clock = _console_app()
+    _parser_gone(had, "with no programs.json")
+    eq(len(app.ctl.programs), 8, "the presets only")
+    eq([n for n in app.notices if "program" in n], [], "no notice")
+    eq([c for c in app.selftest() if c[0] == "programs.json"], [], "nothing in selftest")

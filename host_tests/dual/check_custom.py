@@ -1,8 +1,10 @@
 # programs.json on both runtimes (MicroPython's json differs from CPython's in
 # what it accepts): the documented example loads, the documented messages are
 # what the loader says, and malformed files never raise.
+import hostpaths  # noqa: F401  (tools.* on MicroPython)
 from dualcheck import eq, true
 
+from tools.sim_storage import MemStorage
 from ustim.core import custom, limits
 
 ENV = limits.Envelope()
@@ -124,3 +126,43 @@ def check_continuous_ems_is_refused():
     progs, rejected = _load('{"programs": [%s]}' % (
         ems % ', "on_s": 2, "off_s": 1, "ramp_up_s": 2, "ramp_down_s": 0'))
     eq((len(progs), rejected), (1, []), "on 2 s / off 1 s cycles: accepted")
+
+
+def check_programs_past_the_limit_are_one_refusal():
+    entries = ",".join(_entry().replace('"a"', '"p%d"' % i) for i in range(40))
+    progs, rejected = _load('{"programs": [%s]}' % entries)
+    eq(len(progs), 32, "the first 32 load")
+    eq([str(r) for r in rejected],
+       ["program 'p32' (#33): more than 32 programs: 8 not loaded"], "one refusal for the rest")
+
+
+class _Unreadable(MemStorage):
+    def read(self, name):
+        raise OSError(5)
+
+
+def check_load_file_gives_a_notice_per_refusal():
+    st = MemStorage()
+    eq(custom.load_file(st, ENV, "programs.json"), ([], []), "no file: nothing, silently")
+    st.write_atomic("programs.json", ('{"programs": [%s, %s, %s]}' % (
+        _entry(), _entry(', "gap_us": 101').replace('"a"', '"wide"'),
+        _entry().replace('"a"', '"x!"'))).encode())
+    progs, notices = custom.load_file(st, ENV, "programs.json")
+    eq([p.pid for p in progs], ["a"], "the good entry loads")
+    eq(notices, [
+        ("program 'wide' (#2): field gap_us: interphase gap 101 us outside limit 100 us",
+         "wide: gap_us"),
+        ("program #3: field id: must be 1-8 of a-z 0-9 _ - or an integer 0-9999", "#3: id"),
+    ], "text for the console, a short line for the OLED")
+    for text, short in notices:
+        true(isinstance(text, str) and isinstance(short, str), "plain strings")
+    st.write_atomic("programs.json", b"{")
+    eq(custom.load_file(st, ENV, "programs.json"),
+       ([], [("programs.json: not valid JSON", "Bad program file")]), "malformed")
+    st.write_atomic("programs.json", b" " * (custom.MAX_FILE_BYTES + 1))
+    eq(custom.load_file(st, ENV, "programs.json")[1],
+       [("programs.json: file over 16384 bytes", "Bad program file")], "too big")
+    bad = _Unreadable()
+    bad.write_atomic("programs.json", b"{}")
+    eq(custom.load_file(bad, ENV, "programs.json")[1],
+       [("programs.json: unreadable (OSError)", "Bad program file")], "flash error")
