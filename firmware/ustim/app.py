@@ -69,6 +69,9 @@ class App:
         n = board.CHANNELS
         self.ctl = Controller(self.env, n, self.settings.area_mm2(),
                               min(self.settings.max_ua(), self.env.max_peak_ua), programs)
+        # A board's own session cap may be below the setting: the lower one holds.
+        self._report(self.ctl.set_session_cap(min(self.settings.session_s(),
+                                                  self.env.max_session_s)))
         cfg = config(board)
         self.guards = [ElectrodeGuard(cfg) for _ in range(n)]
         self.log = UsageLog(storage)
@@ -287,16 +290,25 @@ class App:
                 self._report(ctl.clear(ch))
 
     def _setting(self, sid, value):
-        names = ("max_ma", "pad", "contrast", "console", "bench")
+        names = ("max_ma", "pad", "contrast", "console", "bench", "session_min")
         if sid == view.SET_PAD:
             value = S.PAD_CHOICES[value]
         elif sid in (view.SET_CONSOLE, view.SET_BENCH):
             value = bool(value)
+        before = getattr(self.settings, names[sid])
         reason = self.settings.set(names[sid], value)
         if reason is not None:
             self._notice("%s: %s" % (names[sid], reason))
             return
-        if sid == view.SET_MAX_MA:
+        if sid == view.SET_SESSION:
+            refused = self.ctl.set_session_cap(self.settings.session_s())
+            if refused is not None:
+                # A board may cap sessions below the menu's choices: a refused
+                # choice changes nothing, in the settings either.
+                self.settings.set(names[sid], before)
+                self._notice(refused[1])
+                return
+        elif sid == view.SET_MAX_MA:
             self._report(self.ctl.set_cap(min(self.settings.max_ua(), self.env.max_peak_ua)))
         elif sid == view.SET_PAD:
             self._report(self.ctl.set_area(self.settings.area_mm2()))
@@ -349,6 +361,7 @@ class App:
         v.settings[view.SET_CONTRAST] = st.contrast
         v.settings[view.SET_CONSOLE] = 1 if st.console else 0
         v.settings[view.SET_BENCH] = 1 if st.bench else 0
+        v.settings[view.SET_SESSION] = st.session_min
 
     def _view_changed(self):
         # Compares in place against the values drawn last; the view's lists are

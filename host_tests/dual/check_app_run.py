@@ -19,6 +19,7 @@ from ustim.core import pulses as ref
 from ustim.core import settings as S
 from ustim.core.spec import PulseSpec
 from ustim.core.ui import menu as M
+from ustim.core.ui.view import SET_SESSION
 from ustim.hal.pulse import PulseEngine
 
 ON_MICROPYTHON = sys.implementation.name == "micropython"
@@ -400,3 +401,68 @@ def check_no_programs_file_is_silent():
     eq(len(app.ctl.programs), 8, "the presets only")
     eq([n for n in app.notices if "program" in n], [], "no notice")
     eq([c for c in app.selftest() if c[0] == "programs.json"], [], "nothing in selftest")
+
+
+def _remaining_after_start(app, hw, clock, now, ch):
+    out = []
+    app.console.write = out.append
+    hw.console.inbox.append(b"select %d tens\namp %d 5\nstart %d\nstatus\n" % (ch, ch, ch))
+    now = _run(app, hw, clock, now, 20)
+    return json.loads(out[-1])["channels"][ch - 1]["remaining_s"], now
+
+
+def check_longest_session_setting_is_applied():
+    store = MemStorage()
+    st = S.Settings()
+    st.set("session_min", 10)
+    st.set("console", True)
+    S.save(store, st)
+    clock = Clock()
+    hw = ModelHw(Board.CHANNELS, clock)
+    app = App(Board, hw, store, machine.PWRON_RESET, 0)
+    left, now = _remaining_after_start(app, hw, clock, 0, 1)
+    eq(left, 600, "the saved 10 minutes cap tens's 30")
+    now = _run(app, hw, clock, now, 300)           # past the splash
+    # Settings -> Max time: 10 -> 20 min (two choices up).
+    now = _press(app, hw, clock, now, B.B_MODE, 1500)
+    for _ in range(4):
+        now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    eq(app.menu.screen, M.S_SETTINGS, "settings open")
+    for _ in range(5):
+        now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    eq((app.menu.screen, app.menu.edit_id), (M.S_EDIT, SET_SESSION), "longest session edit")
+    now = _press(app, hw, clock, now, B.B_UP)
+    now = _press(app, hw, clock, now, B.B_UP)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    true(now > 0, "failed: %s", app.failed)
+    eq(app.settings.session_min, 20, "set in the menu")
+    eq(S.load(store)[0].session_min, 20, "saved")
+    eq(app.ctl.chans[0].session.length_s, 600, "the running session keeps its 10 minutes")
+    left, now = _remaining_after_start(app, hw, clock, now, 2)
+    eq(left, 1200, "the next session lasts 20")
+
+
+class ShortSessionBoard(Board):
+    LIMITS = {"max_peak_ua": 80000, "max_session_s": 1500}
+
+
+def check_longest_session_above_the_board_cap_is_refused():
+    store = MemStorage()
+    st = S.Settings()
+    st.set("console", True)
+    st.set("session_min", 30)
+    S.save(store, st)
+    clock = Clock()
+    hw = ModelHw(Board.CHANNELS, clock)
+    app = App(ShortSessionBoard, hw, store, machine.PWRON_RESET, 0)
+    eq(app.ctl.session_cap_s, 1500, "at boot the board's lower cap holds")
+    eq([n for n in app.notices if "session" in n], [], "without a notice at every boot")
+    app._setting(SET_SESSION, 25)
+    eq((app.settings.session_min, app.ctl.session_cap_s), (25, 1500), "25 min fits")
+    refusal = "session length 1800 s outside limit 1500 s"
+    app._setting(SET_SESSION, 30)
+    eq((app.settings.session_min, app.ctl.session_cap_s), (25, 1500), "30 min: nothing changed")
+    eq(app.notices[-1], refusal, "and said why")
+    eq(S.load(store)[0].session_min, 25, "the saved value is the one in force")

@@ -176,3 +176,36 @@ def check_continuous_ems_program_is_refused():
         "out_of_range", "program tet: on_s contraction on time 0 ms outside limit 1000 ms"),
        "refused")
     eq(ctl.chans[0].program, None, "nothing selected")
+
+
+def check_session_setting_applies_to_sessions_that_start_after_it():
+    # The settings' longest session: a session lasts its program's own length
+    # (or the timer's), never longer than the setting; a running session keeps
+    # its length.
+    ctl = Controller(limits.Envelope())
+    ctl.tick(0)
+    ctl.select(0, "tens")
+    eq(ctl.chans[0].session.length_s, 1800, "no setting: the program's 30 min")
+    eq(ctl.set_session_cap(10 * 60), None, "10 min")
+    eq(ctl.chans[0].session.length_s, 1800, "a selected channel waits for its start")
+    ctl.set_amp(0, 10000)
+    ctl.start(0)
+    eq(ctl.chans[0].session.length_s, 600, "applied when its session starts")
+    ctl.electrode_check(0, True)
+    ctl.select(1, "oa")
+    eq(ctl.chans[1].session.length_s, 600, "oa's 20 min capped to 10")
+    eq(ctl.set_session_cap(25 * 60), None, "25 min")
+    ctl.tick(1000)
+    eq(ctl.chans[0].session.length_s, 600, "the running session keeps its length")
+    ctl.start(1)
+    eq(ctl.chans[1].session.length_s, 1200, "oa's own 20 min is below the cap")
+    r = ctl.set_session_cap(61 * 60)
+    eq(r, ("out_of_range", "session length 3660 s outside limit 3600 s"), "61 min refused")
+    eq(ctl.session_cap_s, 1500, "unchanged by the refusal")
+    eq(ctl.set_timer(45), None, "timer 45 min")
+    eq([c.session.length_s for c in ctl.chans], [1500, 1500], "the timer is capped too")
+    eq(ctl.set_session_cap(60 * 60), None, "60 min")
+    ctl.stop(0)
+    ctl.tick(3000)
+    ctl.start(0)
+    eq(ctl.chans[0].session.length_s, 2700, "the timer's 45 min at the next start")

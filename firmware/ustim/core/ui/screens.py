@@ -8,7 +8,14 @@
 from micropython import const
 
 from ustim.core.ui import menu as M
-from ustim.core.ui.view import CHANNELS, ELECTRODE_CHARS, SET_MAX_MA, SET_PAD, STATE_LABELS
+from ustim.core.ui.view import (
+    CHANNELS,
+    ELECTRODE_CHARS,
+    SET_MAX_MA,
+    SET_PAD,
+    SET_SESSION,
+    STATE_LABELS,
+)
 
 W = const(128)
 H = const(64)
@@ -197,6 +204,9 @@ def _setting_value(fb, v, sid, value, row, end_col=COLS, c=1):
     elif sid == SET_PAD:
         name = v.pad_names[value] if 0 <= value < len(v.pad_names) else "?"
         right(fb, name, row, end_col, c)
+    elif sid == SET_SESSION:
+        num(fb, value, end_col - 5, row, 2, False, c)
+        text(fb, "min", end_col - 3, row, c)
     elif sid in M.ON_OFF_SETTINGS:
         right(fb, "on" if value else "off", row, end_col, c)
     else:
