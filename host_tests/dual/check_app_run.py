@@ -211,15 +211,17 @@ def _press(app, hw, clock, now, button, ms=150):
     return _run(app, hw, clock, now, ms // TICK_MS)
 
 
-def _console_app(store=None):
+def _console_app(store=None, board=Board, cause=machine.PWRON_RESET, session_min=60):
+    # An App booted with console control on (and the given longest session).
     if store is None:
         store = MemStorage()
     st = S.Settings()
     st.set("console", True)
+    st.set("session_min", session_min)
     S.save(store, st)
     clock = Clock()
     hw = ModelHw(Board.CHANNELS, clock)
-    return App(Board, hw, store, machine.PWRON_RESET, 0), hw, clock
+    return App(board, hw, store, cause, 0), hw, clock
 
 
 def check_a_program_chosen_in_the_menu_starts_at_target_zero():
@@ -296,12 +298,7 @@ def check_app_runs_a_session():
 
 def check_a_failing_tick_stops_output_and_the_next_boot_is_off():
     store = MemStorage()
-    st = S.Settings()
-    st.set("console", True)
-    S.save(store, st)
-    clock = Clock()
-    hw = ModelHw(Board.CHANNELS, clock)
-    app = App(Board, hw, store, 0, 0)
+    app, hw, clock = _console_app(store, cause=0)
     hw.console.inbox.append(b"select 2 tens\namp 2 10\nstart 2\n")
     now = _run(app, hw, clock, 0, 350)
     eq(app.ctl.chans[1].ch.state_name(), "RUNNING", "running")
@@ -413,13 +410,7 @@ def _remaining_after_start(app, hw, clock, now, ch):
 
 def check_longest_session_setting_is_applied():
     store = MemStorage()
-    st = S.Settings()
-    st.set("session_min", 10)
-    st.set("console", True)
-    S.save(store, st)
-    clock = Clock()
-    hw = ModelHw(Board.CHANNELS, clock)
-    app = App(Board, hw, store, machine.PWRON_RESET, 0)
+    app, hw, clock = _console_app(store, session_min=10)
     left, now = _remaining_after_start(app, hw, clock, 0, 1)
     eq(left, 600, "the saved 10 minutes cap tens's 30")
     now = _run(app, hw, clock, now, 300)           # past the splash
@@ -450,13 +441,7 @@ class ShortSessionBoard(Board):
 
 def check_longest_session_above_the_board_cap_is_refused():
     store = MemStorage()
-    st = S.Settings()
-    st.set("console", True)
-    st.set("session_min", 30)
-    S.save(store, st)
-    clock = Clock()
-    hw = ModelHw(Board.CHANNELS, clock)
-    app = App(ShortSessionBoard, hw, store, machine.PWRON_RESET, 0)
+    app, hw, clock = _console_app(store, ShortSessionBoard, session_min=30)
     eq(app.ctl.session_cap_s, 1500, "at boot the board's lower cap holds")
     eq([n for n in app.notices if "session" in n], [], "without a notice at every boot")
     app._setting(SET_SESSION, 25)

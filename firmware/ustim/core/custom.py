@@ -51,10 +51,10 @@ class Rejected:
         self.tag = None    # the entry's id, or "#n" when it has no valid one
 
     def short(self):
-        """The refusal in one 16-character OLED line: program and field."""
+        """The refusal for the OLED's one notice line: program and field."""
         if self.tag is None:
             return "Bad program file"
-        return ("%s: %s" % (self.tag, self.field or "refused"))[:16]
+        return "%s: %s" % (self.tag, self.field or "refused")
 
     def __str__(self):
         where = "programs.json" if self.program is None else "program %s" % self.program
