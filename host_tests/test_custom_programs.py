@@ -63,17 +63,18 @@ def valid_entry(draw, pid):
         if fits:
             e["burst_pulses"] = n
             e["burst_hz"] = draw(st.sampled_from(fits))
+    # SAFETY.md: EMS on/off each >= 1 s, so an EMS program always cycles; a
+    # TENS program may.
     if kind.upper() == "EMS" or draw(st.booleans()):
-        if draw(st.booleans()):
-            on = draw(st.integers(4, 60))
-            ramps = draw(st.sampled_from(["default", "both", "split"]))
-            if ramps == "both":
-                e["ramp_s"] = draw(st.integers(2, on // 2))
-            elif ramps == "split":
-                e["ramp_up_s"] = draw(st.integers(2, on))
-                e["ramp_down_s"] = draw(st.integers(0, on - e["ramp_up_s"]))
-            e["on_s"] = on
-            e["off_s"] = draw(st.integers(1, 300))
+        on = draw(st.integers(4, 60))
+        ramps = draw(st.sampled_from(["default", "both", "split"]))
+        if ramps == "both":
+            e["ramp_s"] = draw(st.integers(2, on // 2))
+        elif ramps == "split":
+            e["ramp_up_s"] = draw(st.integers(2, on))
+            e["ramp_down_s"] = draw(st.integers(0, on - e["ramp_up_s"]))
+        e["on_s"] = on
+        e["off_s"] = draw(st.integers(1, 300))
     if draw(st.booleans()):
         e["minutes"] = draw(st.integers(1, 60))
     return e

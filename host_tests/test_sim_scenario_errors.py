@@ -51,6 +51,8 @@ BAD = [
     (_with(electrodes={"3": {}}), "electrodes.3", "channel"),
     (_with(board="uno"), "board", "uno"),
     (_with(console_control="yes"), "console_control", "true or false"),
+    (_with(programs=3), "programs", "path"),
+    (_with(programs=""), "programs", "path"),
 ]
 
 
@@ -94,6 +96,47 @@ def test_cli_exits_2_with_the_message(tmp_path, sc, field):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("content,why", [
+    (None, "cannot read"),
+    (b'{"programs": [', "not valid JSON"),
+    (b"\xff\xfe", "not UTF-8"),
+    (b'[{"id": "a"}]', 'needs an object {"programs": [...]}'),
+    (b'{"programs": {"id": "a"}}', 'needs an object {"programs": [...]}'),
+])
+def test_bad_programs_file_is_a_scenario_error(tmp_path, content, why):
+    (tmp_path / "sc").mkdir()
+    if content is not None:
+        (tmp_path / "progs.json").write_bytes(content)
+    p = tmp_path / "sc" / "s.json"
+    p.write_text(json.dumps(_with(programs="../progs.json")))
+    with pytest.raises(ScenarioError) as e:
+        load(p)
+    msg = str(e.value)
+    assert msg.startswith("programs: %s: " % (tmp_path / "progs.json")), msg
+    assert why in msg
+
+
+def test_programs_path_is_relative_to_the_scenario(tmp_path):
+    (tmp_path / "sc").mkdir()
+    # Entries the envelope refuses are the firmware's to report, not an error here.
+    (tmp_path / "progs.json").write_text(json.dumps({"programs": [{"id": "x", "kind": "EMS"}]}))
+    p = tmp_path / "sc" / "s.json"
+    p.write_text(json.dumps(_with(programs="../progs.json")))
+    assert load(p)["programs"] == str(tmp_path / "progs.json")
+
+
+def test_cli_exits_2_for_a_missing_programs_file(tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(_with(programs="nowhere.json")))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "tools.sim", "--scenario", str(p), "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("scenario error: programs: %s: cannot read" % (
+        tmp_path / "nowhere.json")), r.stderr
+    assert not out.exists()
+
+
 def test_docs_describe_every_scenario_and_choice():
     from tools.sim import scenario as SC
 
@@ -103,6 +146,6 @@ def test_docs_describe_every_scenario_and_choice():
     for word in SC.BOARDS + SC.BUTTONS + SC.CHANGES + SC.FAULTS + SC.RESETS:
         assert "`%s`" % word in doc, word
     for field in ("duration_s", "name", "description", "board", "electrodes", "battery_mv",
-                  "console_control", "bench_mode", "events", "over_s", "rs_ohm", "rp_ohm",
-                  "cp_nf"):
+                  "console_control", "bench_mode", "programs", "events", "over_s", "rs_ohm",
+                  "rp_ohm", "cp_nf"):
         assert "`%s`" % field in doc, field

@@ -427,3 +427,23 @@ def test_buttons_only_session():
         # One DOWN press: one step lower.
         assert ps[-1][5] == peak - C.STEP_UA
         assert pulses(rec, ch, stop / 1000) == []
+
+
+def test_custom_programs_from_the_scenario_file():
+    rec = run("custom-programs")
+    refusal = "program 'hold' (#3): field on_s: contraction on time 0 ms outside limit 1000 ms"
+    assert refusal in rec.summary["notices"]
+    listed = replies(rec, "programs")[0][1]["programs"]
+    assert [p["id"] for p in listed] == [p.pid for p in PRESETS] + ["quad", "gentle"]
+    assert replies(rec, "select 1 hold")[0][1]["error"] == "bad_argument"
+    # The refusal is on the OLED's notice line once the splash is gone.
+    home = [fb for _, name, fb in rec.frames if name == "home"]
+    assert home and frame_lines(home[0])[-1].strip() == "hold: on_s"
+    assert [c["program"] for c in rec.summary["channels"]] == ["quad", "gentle"]
+    quad = K.runs(K.last_session_pulses(rec, 0))
+    assert len(quad) >= 2, "no full on/off cycle"
+    assert set(_spacings(quad[0])) == {period_us(35)}
+    assert abs(quad[1][0][1] - quad[0][0][1] - 12_000_000) <= TICK_US
+    gentle = K.last_session_pulses(rec, 1)
+    assert set(_spacings(gentle)) == {period_us(80)}
+    assert {(p[2], p[3], p[4]) for p in gentle} == {(150, 50, 150)}

@@ -92,6 +92,37 @@ def test_full_filesystem_at_every_byte_keeps_old_file(tmp_path):
     assert (tmp_path / "f").read_bytes() == new
 
 
+def test_failed_write_cleans_up_the_temp_file_under_root(tmp_path, monkeypatch):
+    # The temp file is the one next to the target under root, not a file of
+    # the same name in the working directory.
+    root = tmp_path / "flash"
+    root.mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.tmp").write_bytes(b"not ours")
+    FileStorage(str(root)).write_atomic("f", b"old")
+    with pytest.raises(OSError):
+        FileStorage(str(root), opener=_full_after(1)).write_atomic("f", b"new contents")
+    assert sorted(p.name for p in root.iterdir()) == ["f"]
+    assert (root / "f").read_bytes() == b"old"
+    assert (tmp_path / "f.tmp").read_bytes() == b"not ours"
+
+
+def test_failed_rename_removes_the_temp_file_and_keeps_the_old(tmp_path, monkeypatch):
+    import ustim.hal.storage as storage_mod
+
+    def no_rename(src, dst):
+        raise OSError(errno.EIO, "rename failed")
+
+    FileStorage(str(tmp_path)).write_atomic("f", b"old")
+    monkeypatch.setattr(storage_mod.os, "replace", no_rename)
+    monkeypatch.setattr(storage_mod.os, "rename", no_rename)
+    with pytest.raises(OSError) as e:
+        FileStorage(str(tmp_path)).write_atomic("f", b"new")
+    assert e.value.errno == errno.EIO
+    assert (tmp_path / "f").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"], "temp file removed"
+
+
 def test_settings_save_on_full_flash_keeps_old_settings(tmp_path):
     assert settings.save(FileStorage(str(tmp_path)), _custom()) is None
     newer = _custom()

@@ -23,6 +23,8 @@
 # (hal.display.Display or None), console.read() -> bytes/None and
 # console.write(text), battery_pct(), wdt_feed(), outputs_off(), ticks_us(),
 # power_down().
+import sys
+
 from micropython import const
 
 from ustim import VERSION
@@ -33,6 +35,7 @@ from ustim.core.buttons import Buttons
 from ustim.core.console import Console
 from ustim.core.controller import Controller
 from ustim.core.electrode_guard import NO_EVENT, ElectrodeGuard
+from ustim.core.programs import PRESETS
 from ustim.core.ticks import ticks_diff
 from ustim.core.ui import menu as M
 from ustim.core.ui import screens, view
@@ -42,6 +45,9 @@ from ustim.core.watchdog import config
 TICK_MS = const(10)
 UI_EVERY = const(10)         # redraw at most every 100 ms unless a key was pressed
 ERROR_FILE = "error.txt"
+PROGRAMS_FILE = "programs.json"   # custom programs, next to settings.json
+_PARSER = "ustim.core.custom"
+_REFUSALS_KEPT = const(8)   # refused programs listed by selftest (the notice list's size)
 
 
 class App:
@@ -56,9 +62,17 @@ class App:
         self.env = limits.Envelope(getattr(board, "LIMITS", None))
         self.settings, notice = S.load(storage)
         self._notice(notice)
+        programs, refused = load_programs(storage, self.env)
+        # Each refused entry is a notice; the first few are kept for `selftest`.
+        self.refused_programs = [text for text, _ in refused[:_REFUSALS_KEPT]]
+        for text, short in refused:
+            self._notice(text, short)
         n = board.CHANNELS
         self.ctl = Controller(self.env, n, self.settings.area_mm2(),
-                              min(self.settings.max_ua(), self.env.max_peak_ua))
+                              min(self.settings.max_ua(), self.env.max_peak_ua), programs)
+        # A board's own session cap may be below the setting: the lower one holds.
+        self._report(self.ctl.set_session_cap(min(self.settings.session_s(),
+                                                  self.env.max_session_s)))
         cfg = config(board)
         self.guards = [ElectrodeGuard(cfg) for _ in range(n)]
         self.log = UsageLog(storage)
@@ -117,6 +131,8 @@ class App:
             out.append(("sense ch%d idle" % (ch + 1), (not idle) or i < 500, "%d uA" % i))
             out.append(("pulses ch%d" % (ch + 1), idle or self.hw.pulses.running(ch), ""))
         out.append(("settings", True, self.settings_notice()))
+        for text in self.refused_programs:
+            out.append((PROGRAMS_FILE, False, text))
         return out
 
     def settings_notice(self):
@@ -292,16 +308,25 @@ class App:
                 self._report(ctl.clear(ch))
 
     def _setting(self, sid, value):
-        names = ("max_ma", "pad", "contrast", "console", "bench")
+        names = ("max_ma", "pad", "contrast", "console", "bench", "session_min")
         if sid == view.SET_PAD:
             value = S.PAD_CHOICES[value]
         elif sid in (view.SET_CONSOLE, view.SET_BENCH):
             value = bool(value)
+        before = getattr(self.settings, names[sid])
         reason = self.settings.set(names[sid], value)
         if reason is not None:
             self._notice("%s: %s" % (names[sid], reason))
             return
-        if sid == view.SET_MAX_MA:
+        if sid == view.SET_SESSION:
+            refused = self.ctl.set_session_cap(self.settings.session_s())
+            if refused is not None:
+                # A board may cap sessions below the menu's choices: a refused
+                # choice changes nothing, in the settings either.
+                self.settings.set(names[sid], before)
+                self._notice(refused[1])
+                return
+        elif sid == view.SET_MAX_MA:
             self._report(self.ctl.set_cap(min(self.settings.max_ua(), self.env.max_peak_ua)))
         elif sid == view.SET_PAD:
             self._report(self.ctl.set_area(self.settings.area_mm2()))
@@ -313,12 +338,13 @@ class App:
         if refusal is not None:
             self._notice(refusal[1])
 
-    def _notice(self, text):
+    def _notice(self, text, short=None):
+        # short: what the one OLED line shows when text is longer than it.
         if text:
             self.notices.append(text)
             if len(self.notices) > 8:
                 self.notices.pop(0)
-            self.view.notice = text[:view.NAME_CHARS]
+            self.view.notice = (short or text)[:view.NAME_CHARS]
 
     # -- the screen --------------------------------------------------------------
 
@@ -353,6 +379,7 @@ class App:
         v.settings[view.SET_CONTRAST] = st.contrast
         v.settings[view.SET_CONSOLE] = 1 if st.console else 0
         v.settings[view.SET_BENCH] = 1 if st.bench else 0
+        v.settings[view.SET_SESSION] = st.session_min
 
     def _refresh_log_view(self):
         recs = self.log.records()
@@ -438,6 +465,30 @@ class App:
         if data:
             self._notice("Last error: " + data.decode()[:40])
         return data
+
+
+def load_programs(storage, env):
+    """(programs, refused): the presets followed by the custom programs of
+    PROGRAMS_FILE (docs/programs.md), and a (text, short) pair per refused
+    entry. A missing file is silent. The parser (ustim.core.custom, about 4 KB
+    of RAM as .mpy) is imported only when there is a file, and dropped again
+    afterwards unless it was already loaded; the file's bytes go with it."""
+    try:
+        if storage.size(PROGRAMS_FILE) < 0:
+            return PRESETS, []
+    except Exception:   # noqa: BLE001 - the loader reports an unreadable file
+        pass
+    had = _PARSER in sys.modules
+    from ustim.core import custom
+    try:
+        programs, refused = custom.load_file(storage, env, PROGRAMS_FILE)
+    finally:
+        if not had:
+            sys.modules.pop(_PARSER, None)
+            pkg = sys.modules.get("ustim.core")
+            if pkg is not None and hasattr(pkg, "custom"):
+                delattr(pkg, "custom")
+    return PRESETS + tuple(programs), refused
 
 
 def show_error(disp, second_line, text):

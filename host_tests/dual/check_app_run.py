@@ -4,21 +4,28 @@
 # runs ~1000 control ticks of: select, amplitude, start, run, stop, via the
 # console. On MicroPython the heap is measured (gc is off in the runner, so
 # gc.mem_alloc() deltas are exact): after boot and per steady-state tick.
+import json
 import sys
 
 import hostpaths  # noqa: F401  (tools.* and the machine shim on MicroPython)
 from dualcheck import eq, true
 
 import framebuf
+import machine
 from tools.sim_storage import MemStorage
 from ustim.app import TICK_MS, App
+from ustim.core import buttons as B
 from ustim.core import pulses as ref
 from ustim.core import settings as S
 from ustim.core.spec import PulseSpec
+from ustim.core.ui import menu as M
 from ustim.core.ui.refresh import ChunkRefresh
+from ustim.core.ui.view import SET_SESSION
 from ustim.hal.pulse import PulseEngine
 
 ON_MICROPYTHON = sys.implementation.name == "micropython"
+DOCS = __file__.rsplit("/", 3)[0] + "/docs/"
+PARSER = "ustim.core.custom"
 if ON_MICROPYTHON:
     import gc
 
@@ -114,8 +121,14 @@ class LoadSense:
 
 
 class NoButtons:
+    # Pressed flags (POWER, MODE, UP, DOWN); nothing pressed unless a check
+    # presses it.
+    def __init__(self):
+        self.level = [False, False, False, False]
+
     def poll_into(self, logic, now_ms):
-        return logic.poll(False, False, False, False, now_ms)
+        v = self.level
+        return logic.poll(v[0], v[1], v[2], v[3], now_ms)
 
 
 class Console:
@@ -207,6 +220,50 @@ def _run(app, hw, clock, now, n):
     return now
 
 
+def _press(app, hw, clock, now, button, ms=150):
+    # Held for ms, then released for as long: a finger on the device.
+    hw.buttons.level[button] = True
+    now = _run(app, hw, clock, now, ms // TICK_MS)
+    hw.buttons.level[button] = False
+    return _run(app, hw, clock, now, ms // TICK_MS)
+
+
+def _console_app(store=None, board=Board, cause=machine.PWRON_RESET, session_min=60):
+    # An App booted with console control on (and the given longest session).
+    if store is None:
+        store = MemStorage()
+    st = S.Settings()
+    st.set("console", True)
+    st.set("session_min", session_min)
+    S.save(store, st)
+    clock = Clock()
+    hw = ModelHw(Board.CHANNELS, clock)
+    return App(board, hw, store, cause, 0), hw, clock
+
+
+def check_a_program_chosen_in_the_menu_starts_at_target_zero():
+    app, hw, clock = _console_app()
+    hw.console.inbox.append(b"select 1 acu\namp 1 45\n")
+    now = _run(app, hw, clock, 0, 300)          # past the splash
+    chan = app.ctl.chans[0]
+    eq((chan.program.pid, chan.ch.target_ua), ("acu", 45000), "45 mA on acu")
+    # MODE held: the menu; DOWN twice: Program; MODE: the program list; MODE
+    # on its first line: Conventional (tens) on the focused channel 1.
+    now = _press(app, hw, clock, now, B.B_MODE, 1500)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    eq(app.menu.screen, M.S_PROGRAM, "program list open")
+    now = _press(app, hw, clock, now, B.B_MODE)
+    true(now > 0, "failed: %s", app.failed)
+    eq(chan.program.pid, "tens", "tens chosen from the menu")
+    eq(chan.ch.target_ua, 0, "target after choosing a program on the device")
+    hw.console.inbox.append(b"start 1\n")
+    now = _run(app, hw, clock, now, 500)
+    eq(chan.ch.state_name(), "RUNNING", "started")
+    eq(max(hw.amp.ua), 0, "no amplitude until one is chosen for tens")
+
+
 def check_app_runs_a_session():
     store = MemStorage()
     st = S.Settings()
@@ -261,12 +318,7 @@ def check_app_runs_a_session():
 
 def check_a_failing_tick_stops_output_and_the_next_boot_is_off():
     store = MemStorage()
-    st = S.Settings()
-    st.set("console", True)
-    S.save(store, st)
-    clock = Clock()
-    hw = ModelHw(Board.CHANNELS, clock)
-    app = App(Board, hw, store, 0, 0)
+    app, hw, clock = _console_app(store, cause=0)
     hw.console.inbox.append(b"select 2 tens\namp 2 10\nstart 2\n")
     now = _run(app, hw, clock, 0, 350)
     eq(app.ctl.chans[1].ch.state_name(), "RUNNING", "running")
@@ -292,3 +344,130 @@ def check_a_failing_tick_stops_output_and_the_next_boot_is_off():
         eq(c.out.ua, 0, "amplitude 0")
     eq(hw2.hv.rises, 0, "HV never on")
     true("Last error: RuntimeError: injected" in app2.notices, "error shown")
+
+
+def _programs_file():
+    # The documented example, then two entries the envelope refuses.
+    with open(DOCS + "programs.example.json") as f:
+        doc = json.loads(f.read())
+    doc["programs"].append({"id": "fast", "name": "Fast EMS", "kind": "EMS", "freq_hz": 120,
+                            "phase_us": 300, "on_s": 5, "off_s": 10})
+    doc["programs"].append({"id": "tet", "name": "Tetanic", "kind": "EMS", "freq_hz": 50,
+                            "phase_us": 300})
+    return json.dumps(doc).encode()
+
+
+def _parser_gone(had, what):
+    # Dropped after the boot unless something imported it before (CPython
+    # under pytest: other checks have).
+    if not had:
+        true(PARSER not in sys.modules, "%s: the parser is not kept in sys.modules", what)
+        true(not hasattr(sys.modules["ustim.core"], "custom"), "%s: nor on its package", what)
+
+
+def check_programs_json_is_loaded_at_boot():
+    store = MemStorage()
+    store.write_atomic("programs.json", _programs_file())
+    had = PARSER in sys.modules
+    app, hw, clock = _console_app(store)
+    _parser_gone(had, "after loading programs.json")
+    presets = [p.pid for p in app.ctl.programs[:8]]
+    eq([p.pid for p in app.ctl.programs[8:]], ["tens80", "burst5", "quad", 42, "sweep"],
+       "custom programs after the presets")
+    eq(presets, ["tens", "acu", "burst", "alt", "mod", "oa", "tka", "short"], "presets first")
+    eq(list(app.view.programs[8:]), ["Gentle TENS 80Hz", "Burst 5x@80Hz", "Quads 35Hz 8/24",
+                                     "Alt 4/80Hz", "Sweep 60-100Hz"], "the menu lists them")
+    refused = ["program 'fast' (#6): field freq_hz: frequency 120 Hz outside limit 100 Hz",
+               "program 'tet' (#7): field on_s: contraction on time 0 ms outside limit 1000 ms"]
+    for text in refused:
+        true(text in app.notices, "notice %r in %r", text, app.notices)
+    eq(app.view.notice, "tet: on_s", "the OLED notice line")
+    got = [(name, ok, detail) for name, ok, detail in app.selftest() if name == "programs.json"]
+    eq(got, [("programs.json", False, refused[0]), ("programs.json", False, refused[1])],
+       "selftest lists each refusal")
+    out = []
+    app.console.write = out.append
+    hw.console.inbox.append(b"programs\nselect 1 quad\namp 1 20\nstart 1\n")
+    now = _run(app, hw, clock, 0, 300)
+    ids = [p["id"] for p in json.loads(out[0])["programs"]]
+    eq(ids[8:], ["tens80", "burst5", "quad", 42, "sweep"], "console programs lists them")
+    eq(json.loads(out[1])["program"], "quad", "a custom program selected")
+    eq(app.ctl.chans[0].ch.state_name(), "RAMPING", "and started")
+    # On the device: the menu's program list, past the eight presets.
+    hw.console.inbox.append(b"stop 1\n")
+    now = _run(app, hw, clock, now, 100)
+    now = _press(app, hw, clock, now, B.B_MODE, 1500)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    for _ in range(8):
+        now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    true(now > 0, "failed: %s", app.failed)
+    eq(app.ctl.chans[0].program.pid, "tens80", "the first custom program chosen in the menu")
+
+
+def check_no_programs_file_is_silent():
+    had = PARSER in sys.modules
+    if ON_MICROPYTHON:
+        # A fresh interpreter per check module, no `set` before this check: the
+        # firmware's own imports do not pull the parser in.
+        true(not had, "the parser is imported without a programs.json")
+    app, hw, clock = _console_app()
+    _parser_gone(had, "with no programs.json")
+    eq(len(app.ctl.programs), 8, "the presets only")
+    eq([n for n in app.notices if "program" in n], [], "no notice")
+    eq([c for c in app.selftest() if c[0] == "programs.json"], [], "nothing in selftest")
+
+
+def _remaining_after_start(app, hw, clock, now, ch):
+    out = []
+    app.console.write = out.append
+    hw.console.inbox.append(b"select %d tens\namp %d 5\nstart %d\nstatus\n" % (ch, ch, ch))
+    now = _run(app, hw, clock, now, 20)
+    return json.loads(out[-1])["channels"][ch - 1]["remaining_s"], now
+
+
+def check_longest_session_setting_is_applied():
+    store = MemStorage()
+    app, hw, clock = _console_app(store, session_min=10)
+    left, now = _remaining_after_start(app, hw, clock, 0, 1)
+    eq(left, 600, "the saved 10 minutes cap tens's 30")
+    now = _run(app, hw, clock, now, 300)           # past the splash
+    # Settings -> Max time: 10 -> 20 min (two choices up).
+    now = _press(app, hw, clock, now, B.B_MODE, 1500)
+    for _ in range(4):
+        now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    eq(app.menu.screen, M.S_SETTINGS, "settings open")
+    for _ in range(5):
+        now = _press(app, hw, clock, now, B.B_DOWN)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    eq((app.menu.screen, app.menu.edit_id), (M.S_EDIT, SET_SESSION), "longest session edit")
+    now = _press(app, hw, clock, now, B.B_UP)
+    now = _press(app, hw, clock, now, B.B_UP)
+    now = _press(app, hw, clock, now, B.B_MODE)
+    true(now > 0, "failed: %s", app.failed)
+    eq(app.settings.session_min, 20, "set in the menu")
+    eq(S.load(store)[0].session_min, 20, "saved")
+    eq(app.ctl.chans[0].session.length_s, 600, "the running session keeps its 10 minutes")
+    left, now = _remaining_after_start(app, hw, clock, now, 2)
+    eq(left, 1200, "the next session lasts 20")
+
+
+class ShortSessionBoard(Board):
+    LIMITS = {"max_peak_ua": 80000, "max_session_s": 1500}
+
+
+def check_longest_session_above_the_board_cap_is_refused():
+    store = MemStorage()
+    app, hw, clock = _console_app(store, ShortSessionBoard, session_min=30)
+    eq(app.ctl.session_cap_s, 1500, "at boot the board's lower cap holds")
+    eq([n for n in app.notices if "session" in n], [], "without a notice at every boot")
+    app._setting(SET_SESSION, 25)
+    eq((app.settings.session_min, app.ctl.session_cap_s), (25, 1500), "25 min fits")
+    refusal = "session length 1800 s outside limit 1500 s"
+    app._setting(SET_SESSION, 30)
+    eq((app.settings.session_min, app.ctl.session_cap_s), (25, 1500), "30 min: nothing changed")
+    eq(app.notices[-1], refusal, "and said why")
+    eq(S.load(store)[0].session_min, 25, "the saved value is the one in force")

@@ -78,3 +78,37 @@ def check_idle_poll_allocates_nothing():
     for _ in range(20):
         true(not con.poll(), "no complete line")
     eq(gc.mem_alloc() - before, 0, "bytes allocated by a partial line")
+
+
+def _target(b, ch):
+    return json.loads(_one(b, "status"))["channels"][ch - 1]["target_ua"]
+
+
+def check_select_and_set_start_at_target_zero():
+    b = _bench()
+    _one(b, "select 1 acu")
+    for line in ("select 1 acu", "select 1 tens", "set 1 freq_hz=80",
+                 "set 1 kind=ems freq_hz=50 phase_us=300 on_s=5 off_s=10"):
+        json.loads(_one(b, "amp 1 45"))
+        eq(_target(b, 1), 45000, "45 mA set before %r", line)
+        eq(json.loads(_one(b, line))["ok"], True, line)
+        eq(_target(b, 1), 0, "target after %r", line)
+    eq(json.loads(_one(b, "select 2 acu"))["ok"], True, "select 2")
+    _one(b, "amp 2 20")
+    _one(b, "select 1 tens")
+    eq(_target(b, 2), 20000, "the other channel keeps its target")
+
+
+def check_set_refuses_continuous_ems():
+    b = _bench()
+    _one(b, "select 1 tens")
+    before = snapshot(b.ctl)
+    for line in ("set 1 kind=ems freq_hz=100 phase_us=400",
+                 "set 1 kind=ems freq_hz=50 phase_us=300 on_s=0 off_s=0"):
+        eq(json.loads(_one(b, line)), {
+            "ok": False, "error": "out_of_range",
+            "msg": "on_s: contraction on time 0 ms outside limit 1000 ms"}, line)
+        eq(snapshot(b.ctl), before, "nothing changed by %r", line)
+    _one(b, "set 1 kind=ems freq_hz=50 phase_us=300 on_s=5 off_s=10")
+    eq(json.loads(_one(b, "set 1 on_s=0 off_s=0"))["msg"],
+       "on_s: contraction on time 0 ms outside limit 1000 ms", "cycle removed from EMS")

@@ -120,3 +120,92 @@ def check_steady_tick_allocates_nothing():
             ctl.tick(now)
             ctl.account(0, 1, ctl.chans[0].out.ua)
         eq(gc.mem_alloc() - before, 0, "bytes allocated by 1000 ticks of %s", pid)
+
+
+def _rms(ctl, ch, ua):
+    return limits.rms_ua(ctl.chans[ch].out.spec, ua)
+
+
+def check_a_new_program_starts_at_target_zero():
+    # Issue 16 item 1: 45 mA chosen on acu (2 Hz) must not become the target of
+    # tens (100 Hz), where the same peak is six times the rms current.
+    ctl = Controller(limits.Envelope())
+    ctl.tick(0)
+    eq(ctl.select(0, "acu"), None, "select acu")
+    eq(ctl.set_amp(0, 45000), None, "45 mA on acu")
+    eq(_rms(ctl, 0, 45000), 1423, "rms of 45 mA on acu (uA)")
+    eq(ctl.select(0, "tens"), None, "select tens")
+    eq(_rms(ctl, 0, 45000), 9000, "rms 45 mA would give on tens (uA)")
+    eq(ctl.chans[0].ch.target_ua, 0, "target after a program change")
+    eq(ctl.start(0), None, "start")
+    eq(ctl.electrode_check(0, True), None, "check ok")
+    now = 0
+    peak = 0
+    for _ in range(500):          # 5 s: past the whole start ramp
+        now += 10
+        ctl.tick(now)
+        peak = max(peak, ctl.chans[0].out.ua)
+    eq(peak, 0, "tens output with no amplitude chosen for it")
+    eq(_rms(ctl, 0, peak), 0, "rms after the program change")
+    # The same for a program built on the channel (the console's `set`) and
+    # for choosing the same program again.
+    ctl.stop(0)
+    ctl.tick(now + 1000)
+    for prog in (ctl.find_program("tens"), ctl.find_program("oa")):
+        ctl.set_amp(0, 20000)
+        eq(ctl.select_program(0, prog), None, "select %s", prog.pid)
+        eq(ctl.chans[0].ch.target_ua, 0, "target after selecting %s", prog.pid)
+
+
+def check_a_refused_program_keeps_the_target():
+    # A refusal changes nothing (the target of the program still in use stays).
+    ctl = Controller(limits.Envelope())
+    ctl.select(0, "acu")
+    ctl.set_amp(0, 30000)
+    eq(ctl.select(0, "nope")[0], "bad_argument", "unknown program")
+    ctl.start(0)
+    eq(ctl.select(0, "tens")[0], "busy", "select while armed")
+    eq(ctl.chans[0].ch.target_ua, 30000, "target kept after refusals")
+
+
+def check_continuous_ems_program_is_refused():
+    from ustim.core.programs import Program
+    ctl = Controller(limits.Envelope())
+    prog = Program("tet", "Tetanic", True, 400, 100, 1200)
+    eq(ctl.select_program(0, prog), (
+        "out_of_range", "program tet: on_s contraction on time 0 ms outside limit 1000 ms"),
+       "refused")
+    eq(ctl.chans[0].program, None, "nothing selected")
+
+
+def check_session_setting_applies_to_sessions_that_start_after_it():
+    # The settings' longest session: a session lasts its program's own length
+    # (or the timer's), never longer than the setting; a running session keeps
+    # its length.
+    ctl = Controller(limits.Envelope())
+    ctl.tick(0)
+    ctl.select(0, "tens")
+    eq(ctl.chans[0].session.length_s, 1800, "no setting: the program's 30 min")
+    eq(ctl.set_session_cap(10 * 60), None, "10 min")
+    eq(ctl.chans[0].session.length_s, 1800, "a selected channel waits for its start")
+    ctl.set_amp(0, 10000)
+    ctl.start(0)
+    eq(ctl.chans[0].session.length_s, 600, "applied when its session starts")
+    ctl.electrode_check(0, True)
+    ctl.select(1, "oa")
+    eq(ctl.chans[1].session.length_s, 600, "oa's 20 min capped to 10")
+    eq(ctl.set_session_cap(25 * 60), None, "25 min")
+    ctl.tick(1000)
+    eq(ctl.chans[0].session.length_s, 600, "the running session keeps its length")
+    ctl.start(1)
+    eq(ctl.chans[1].session.length_s, 1200, "oa's own 20 min is below the cap")
+    r = ctl.set_session_cap(61 * 60)
+    eq(r, ("out_of_range", "session length 3660 s outside limit 3600 s"), "61 min refused")
+    eq(ctl.session_cap_s, 1500, "unchanged by the refusal")
+    eq(ctl.set_timer(45), None, "timer 45 min")
+    eq([c.session.length_s for c in ctl.chans], [1500, 1500], "the timer is capped too")
+    eq(ctl.set_session_cap(60 * 60), None, "60 min")
+    ctl.stop(0)
+    ctl.tick(3000)
+    ctl.start(0)
+    eq(ctl.chans[0].session.length_s, 2700, "the timer's 45 min at the next start")

@@ -89,13 +89,25 @@ def check_board_may_lower_never_raise():
 
 
 def check_duty_and_session():
-    eq(limits.check_duty(ENV, 10000, 50000, 2000, 1000), None, "10/50 NMES")
-    eq(limits.check_duty(ENV, 999, 5000, 0, 0).limit, "contraction on time", "on < 1 s")
-    eq(limits.check_duty(ENV, 5000, 999, 0, 0).limit, "rest off time", "off < 1 s")
-    eq(limits.check_duty(ENV, 3000, 5000, 2000, 1001).limit, "ramps within on time", "ramps")
-    eq(limits.check_duty(ENV, 0, 0, 0, 0), None, "continuous")
+    for ems in (False, True):
+        eq(limits.check_duty(ENV, ems, 10000, 50000, 2000, 1000), None, "10/50 NMES")
+        eq(limits.check_duty(ENV, ems, 999, 5000, 0, 0).limit, "contraction on time", "on < 1 s")
+        eq(limits.check_duty(ENV, ems, 5000, 999, 0, 0).limit, "rest off time", "off < 1 s")
+        eq(limits.check_duty(ENV, ems, 3000, 5000, 2000, 1001).limit, "ramps within on time",
+           "ramps")
+    eq(limits.check_duty(ENV, False, 0, 0, 0, 0), None, "continuous TENS")
     eq(limits.check_session(ENV, 3600), None, "60 min")
     eq(limits.check_session(ENV, 3601).limit, "session length", "61 min")
+
+
+def check_continuous_ems_is_refused():
+    # SAFETY.md: EMS on/off each >= 1 s. Continuous EMS is a tetanic
+    # contraction for the whole session: it must cycle.
+    r = limits.check_duty(ENV, True, 0, 0, 0, 0)
+    true(r is not None, "continuous EMS refused")
+    eq((r.limit, r.value, r.bound, r.unit), ("contraction on time", 0, 1000, "ms"), "refusal")
+    r = limits.check_duty(limits.Envelope({"min_on_ms": 2000}), True, 0, 0, 0, 0)
+    eq(r.bound, 2000, "a tightened envelope's bound")
 
 
 def check_max_amplitude_is_exact_boundary():

@@ -32,7 +32,7 @@ def check_round_trip_keeps_every_field():
 def check_defaults_and_pad_areas():
     s = settings.Settings()
     eq((s.max_ma, s.pad, s.contrast, s.console, s.bench, s.session_min),
-       (50, "5x5", 128, False, False, 30), "defaults")
+       (50, "5x5", 128, False, False, 60), "defaults (60 min: programs run their own length)")
     eq(s.area_mm2(), 2500, "5x5 cm")
     eq(settings.pad_area_mm2("10x10"), 10000, "10x10 cm")
     eq(settings.pad_area_mm2("3x3"), -1, "unlisted pad")

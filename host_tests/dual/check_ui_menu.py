@@ -4,7 +4,7 @@
 from dualcheck import eq, true
 from ustim.core import buttons as B
 from ustim.core.ui import menu as M
-from ustim.core.ui.view import SET_CONTRAST, SET_MAX_MA, SET_PAD, View
+from ustim.core.ui.view import SET_CONTRAST, SET_MAX_MA, SET_PAD, SET_SESSION, View
 
 UP = B.event(B.EV_PRESS, B.B_UP)
 UP_REP = B.event(B.EV_REPEAT, B.B_UP)
@@ -156,6 +156,24 @@ def check_settings_edit_paths():
     eq((m.screen, m.cursor), (M.S_SETTINGS, 4), "cancel keeps the line")
     _keys(m, v, (BACK,))
     eq(m.screen, M.S_MENU, "settings back to menu")
+
+
+def check_longest_session_setting():
+    m, v = _home()
+    eq(v.settings[SET_SESSION], 60, "default: the 60-minute cap")
+    _to_settings(m, v)
+    _keys(m, v, (DOWN,) * SET_SESSION + (SEL,))
+    eq((m.screen, m.edit_id), (M.S_EDIT, SET_SESSION), "edit the longest session")
+    eq(M.setting_value(v, SET_SESSION, m.edit_index), 60, "starts at the current value")
+    eq(_keys(m, v, (DOWN, DOWN, SEL)), [(M.A_SETTING, SET_SESSION, 45)], "60 -> 45 min")
+    v.settings[SET_SESSION] = 45
+    eq(_keys(m, v, (SEL,) + (UP,) * 20 + (SEL,)), [(M.A_SETTING, SET_SESSION, 60)],
+       "at most the 60-minute cap")
+    eq(_keys(m, v, (SEL,) + (DOWN,) * 20 + (SEL,)), [(M.A_SETTING, SET_SESSION, 5)],
+       "at least 5 min")
+    v.settings[SET_SESSION] = 33
+    _keys(m, v, (SEL,))
+    eq(M.setting_value(v, SET_SESSION, m.edit_index), 30, "33 min shows as 30")
 
 
 def check_value_between_choices_rounds_down():

@@ -176,9 +176,13 @@ class Guest:
         self.hw = None
         self.app = None
 
-    def boot(self, cause, now_ms, settings_json):
+    def boot(self, cause, now_ms, settings_json, programs_json=b""):
+        # Both files go to the flash on the first boot only; later boots find
+        # them there.
         if settings_json:
             self.storage.write_atomic("settings.json", settings_json.encode())
+        if programs_json:
+            self.storage.write_atomic(app_mod.PROGRAMS_FILE, programs_json)
         machine.reset_state(cause)
         self.hw = GuestHw(self.board, self.call)
         self.app = app_mod.App(self.board, self.hw, self.storage, cause, now_ms)

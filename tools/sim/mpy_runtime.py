@@ -17,6 +17,7 @@ import json
 
 from tools import wasm
 from tools.sim.run import Simulation
+from ustim import app as app_mod
 from ustim.core.ui.menu import SCREEN_NAMES
 
 CHUNK_TICKS = 2000
@@ -29,6 +30,7 @@ class MpySimulation(Simulation):
         self.t = 0
         self.panel = None
         self.first_settings = self.storage.read("settings.json").decode()
+        self.first_programs = self.storage.read(app_mod.PROGRAMS_FILE) or b""
         self.session = wasm.session({"hw_tick": self._hw_tick})
         self.session.run(
             "import sys\n"
@@ -38,8 +40,10 @@ class MpySimulation(Simulation):
             "G = Guest(%r, hw_tick)\n" % (wasm.site_packages(), self.board.NAME))
 
     def _start_firmware(self, now_ms):
-        settings = self.first_settings if self.boots == 1 else ""
-        self._guest("G.boot(%d, %d, %r)" % (self.reset_cause, now_ms, settings))
+        first = self.boots == 1
+        settings = self.first_settings if first else ""
+        programs = self.first_programs if first else b""
+        self._guest("G.boot(%d, %d, %r, %r)" % (self.reset_cause, now_ms, settings, programs))
         self.app = None
 
     def _guest(self, code):

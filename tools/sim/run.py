@@ -11,6 +11,7 @@ firmware exactly as the device's main loop does.
 
 import importlib
 import time
+from pathlib import Path
 
 import machine
 
@@ -41,6 +42,10 @@ class Simulation:
         st.set("console", bool(cc))
         st.set("bench", bool(scenario.get("bench_mode", True)))
         S.save(self.storage, st)
+        if scenario.get("programs"):
+            # On the flash before the first boot, as a user copies it there.
+            self.storage.write_atomic(app_mod.PROGRAMS_FILE,
+                                      Path(scenario["programs"]).read_bytes())
         self.electrodes = electrodes_for(scenario, self.board, seed)
         self.battery_mv = scenario.get("battery_mv", 4000)
         self.releases = []        # (t_ms, button index) pending releases

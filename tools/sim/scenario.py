@@ -4,7 +4,7 @@ A scenario is a JSON object (schema in docs/scenarios.md):
 
     {"name": "...", "board": "pico", "duration_s": 240,
      "electrodes": {"1": {"rs_ohm": 300, "rp_ohm": 3000, "cp_nf": 100}, "2": {...}},
-     "battery_mv": 3900, "console_control": true,
+     "battery_mv": 3900, "console_control": true, "programs": "my-programs.json",
      "events": [{"t": 1.0, "console": "select 1 tens"},
                 {"t": 2.0, "press": "up"}, {"t": 3.0, "hold": "power", "s": 2.0},
                 {"t": 30, "electrode": 1, "change": "peel", "over_s": 5},
@@ -101,7 +101,7 @@ def validate(data):
     if not isinstance(data, dict):
         raise ScenarioError("scenario: must be a JSON object")
     known = {"name", "description", "board", "duration_s", "electrodes", "battery_mv",
-             "console_control", "bench_mode", "events"}
+             "console_control", "bench_mode", "programs", "events"}
     extra = sorted(set(data) - known)
     if extra:
         raise ScenarioError("%s: unknown field" % extra[0])
@@ -113,6 +113,8 @@ def validate(data):
         if not isinstance(data.get(flag, True), bool):
             raise ScenarioError("%s: must be true or false" % flag)
     _num("battery_mv", data.get("battery_mv", 4000), 0, 20000)
+    if "programs" in data and not (isinstance(data["programs"], str) and data["programs"]):
+        raise ScenarioError("programs: must be the path of a programs.json file")
     electrodes = data.get("electrodes", {})
     if not isinstance(electrodes, dict):
         raise ScenarioError("electrodes: must be an object keyed by channel")
@@ -145,4 +147,28 @@ def load(path):
         raise ScenarioError("%s: not valid JSON (%s)" % (path, e)) from None
     validate(data)
     data.setdefault("name", path.stem)
+    if "programs" in data:
+        data["programs"] = str(programs_file(path.parent / data["programs"]))
     return data
+
+
+def programs_file(path):
+    """The programs.json a scenario names, checked as far as the simulator's
+    part goes: readable, JSON, an object with a "programs" list. Its entries
+    are the firmware's to check (each refusal is a notice on the device), so
+    a file the envelope refuses in part still runs. Returns the absolute path."""
+    path = Path(path).resolve()
+    where = "programs: %s" % path
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as e:
+        raise ScenarioError("%s: cannot read (%s)" % (where, e.strerror)) from None
+    except UnicodeError:
+        raise ScenarioError("%s: not UTF-8" % where) from None
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise ScenarioError("%s: not valid JSON (%s)" % (where, e)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("programs"), list):
+        raise ScenarioError('%s: needs an object {"programs": [...]} (docs/programs.md)' % where)
+    return path

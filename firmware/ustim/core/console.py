@@ -26,7 +26,6 @@ import json
 from micropython import const
 
 from ustim.core import channel as C
-from ustim.core import custom
 from ustim.core.sequencer import STAGE_NAMES
 
 LINE_MAX = const(128)      # bytes per command line, without the line end
@@ -549,6 +548,9 @@ def _set(con, args):
     entry = _set_entry(con, ci, args[1:])
     if not isinstance(entry, dict):
         return entry
+    # Imported at the first `set`, not at boot: the parser costs RAM that a
+    # device never using `set` (or programs.json) should not pay for.
+    from ustim.core import custom
     progs, rejected = custom.load(json.dumps({"programs": [entry]}), con.ctl.env, ())
     if not progs:
         r = rejected[0]

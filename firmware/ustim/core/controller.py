@@ -76,6 +76,7 @@ class Controller:
         self.programs = programs
         self.chans = [ChannelCtl(i, env) for i in range(n_channels)]
         self.session_s = 0          # user timer; 0 = each program's default
+        self.session_cap_s = 0      # the settings' longest session; 0 = none
         self.finished = []          # ended sessions waiting for the usage log
         self.on_event = None        # callback(text) for the event log
         self.now_ms = 0
@@ -155,17 +156,39 @@ class Controller:
         bad = check_program(self.env, prog)
         if bad is not None:
             return (E_RANGE, "program %s: %s %s" % (prog.pid, bad[0], bad[1]))
+        # The same peak is a different dose on another program (45 mA is 1.4 mA
+        # rms on acu, 9 mA rms on tens): a new program starts at target 0, and
+        # the user chooses its amplitude anew. The channel is OFF here, where
+        # SET_AMP 0 is always accepted.
+        c.ch.handle(C.SET_AMP, 0, self.now_ms)
         c.program = prog
         c.seq.load(prog)
         c.session.load(prog)
-        if self.session_s:
-            c.session.set_length(self.session_s)
+        c.session.set_length(self._session_length(prog))
         c.out.spec.copy_from(c.seq.spec)
         c.out.changed = True
         c.max_ua = self._limit_for(c)
         c.ch.set_limit(c.max_ua)
         self._event("ch%d select %s" % (ch + 1, prog.pid))
         return None
+
+    def set_session_cap(self, seconds):
+        """The longest session of the settings: a session that starts
+        afterwards lasts its program's own length, or the timer's, but never
+        longer than this (nor than the envelope's max_session_s). Sessions
+        already running keep their length."""
+        r = limits.check_session(self.env, seconds)
+        if r is not None:
+            return (E_RANGE, str(r))
+        self.session_cap_s = seconds
+        return None
+
+    def _capped(self, seconds):
+        cap = self.session_cap_s
+        return cap if 0 < cap < seconds else seconds
+
+    def _session_length(self, prog):
+        return self._capped(self.session_s if self.session_s else prog.session_s)
 
     def set_timer(self, minutes):
         if not isinstance(minutes, int) or isinstance(minutes, bool):
@@ -175,7 +198,7 @@ class Controller:
             return (E_RANGE, str(r))
         self.session_s = minutes * 60
         for c in self.chans:
-            c.session.set_length(self.session_s)
+            c.session.set_length(self._capped(self.session_s))
         return None
 
     # -- commands -----------------------------------------------------------
@@ -189,8 +212,7 @@ class Controller:
         if c.ch.state == C.OFF:
             if c.session.expired:
                 c.session.reset()
-            if self.session_s:
-                c.session.set_length(self.session_s)
+            c.session.set_length(self._session_length(c.program))
         r = self._refused(c, c.ch.handle(C.START, 0, self.now_ms))
         if r is None:
             self._event("ch%d start %s" % (ch + 1, c.program.pid))

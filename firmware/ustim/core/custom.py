@@ -48,6 +48,13 @@ class Rejected:
         self.field = field
         self.text = text
         self.refusal = refusal
+        self.tag = None    # the entry's id, or "#n" when it has no valid one
+
+    def short(self):
+        """The refusal for the OLED's one notice line: program and field."""
+        if self.tag is None:
+            return "Bad program file"
+        return "%s: %s" % (self.tag, self.field or "refused")
 
     def __str__(self):
         where = "programs.json" if self.program is None else "program %s" % self.program
@@ -87,6 +94,11 @@ def _label(entry, index):
     if _valid_id(pid):
         return "%r (#%d)" % (pid, index + 1)
     return "#%d" % (index + 1)
+
+
+def _tag(entry, index):
+    pid = entry.get("id") if isinstance(entry, dict) else None
+    return str(pid) if _valid_id(pid) else "#%d" % (index + 1)
 
 
 def _build(env, entry, label, taken, num):
@@ -172,14 +184,40 @@ def load(data, env, taken=None):
         for i in range(len(entries)):
             label = _label(entries[i], i)
             if i >= MAX_PROGRAMS:
-                rejected.append(Rejected(label, None, "more than %d programs" % MAX_PROGRAMS))
-                continue
-            got = _build(env, entries[i], label, taken, FIRST_NUM + i)
+                # One refusal for the whole rest: a file of a thousand tiny
+                # entries must not become a thousand messages in RAM.
+                got = Rejected(label, None, "more than %d programs: %d not loaded" % (
+                    MAX_PROGRAMS, len(entries) - i))
+            else:
+                got = _build(env, entries[i], label, taken, FIRST_NUM + i)
             if isinstance(got, Rejected):
+                got.tag = _tag(entries[i], i)
                 rejected.append(got)
+                if i >= MAX_PROGRAMS:
+                    break
             else:
                 taken.append(got.pid)
                 programs.append(got)
     except Exception as e:   # a file must never stop the firmware
         rejected.append(Rejected(None, None, "unreadable (%s)" % type(e).__name__))
     return programs, rejected
+
+
+def load_file(storage, env, name):
+    """Load the programs file `name` from storage (read(name), size(name): the
+    interface of ustim.hal.storage). Returns (programs, notices): notices hold
+    a (text, short) pair of plain strings per refusal, the text as above and a
+    short form for the OLED, so nothing of this module outlives the call. A
+    missing file gives ([], []). Never raises."""
+    try:
+        size = storage.size(name)
+        if size < 0:
+            return [], []
+        if size > MAX_FILE_BYTES:
+            # Refused before it is read: its bytes would not fit the heap.
+            programs, rejected = [], [Rejected(None, None, "file over %d bytes" % MAX_FILE_BYTES)]
+        else:
+            programs, rejected = load(storage.read(name), env)
+    except Exception as e:   # a flash error must not stop the boot
+        programs, rejected = [], [Rejected(None, None, "unreadable (%s)" % type(e).__name__)]
+    return programs, [(str(r), r.short()) for r in rejected]

@@ -195,9 +195,12 @@ def density_warning(env, spec, ua, area_mm2):
             > warn * warn * area_mm2 * area_mm2 * cycle)
 
 
-def check_duty(env, on_ms, off_ms, ramp_up_ms, ramp_down_ms):
-    """On/off cycling of an EMS program (0 on_ms means continuous)."""
-    if on_ms == 0 and off_ms == 0:
+def check_duty(env, ems, on_ms, off_ms, ramp_up_ms, ramp_down_ms):
+    """On/off cycling of a program (on_ms = off_ms = 0: continuous). An EMS
+    program must cycle, on and off each at least the envelope's minimum
+    (SAFETY.md, FDA 1999): continuous EMS would hold one tetanic contraction
+    for the whole session."""
+    if on_ms == 0 and off_ms == 0 and not ems:
         return None
     if on_ms < env.min_on_ms:
         return Refusal("contraction on time", on_ms, env.min_on_ms, "ms")

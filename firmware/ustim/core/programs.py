@@ -32,7 +32,8 @@ class Program:
     burst_n > 1: groups of burst_n pulses at hz, burst_hz groups per second;
     alt_hz, alt_ms: alternate between hz and alt_hz every alt_ms;
     sweep_hz, sweep_ms: sweep hz -> sweep_hz -> hz (triangle) every sweep_ms;
-    on_ms, off_ms: contraction cycle (0, 0 = continuous); ramps are inside on_ms.
+    on_ms, off_ms: contraction cycle (0, 0 = continuous: TENS only, EMS must
+    cycle); ramps are inside on_ms.
     """
 
     def __init__(self, pid, name, ems, phase_us, hz, session_s, gap_us=DEFAULT_GAP_US,
@@ -155,8 +156,9 @@ def check_program(env, prog):
         if r is not None:
             f = _spec_field(r.limit)
             return (field if f == "freq_hz" else f), r
-    if prog.on_ms or prog.off_ms:
-        duty = check_duty(env, prog.on_ms, prog.off_ms, prog.ramp_up_ms, prog.ramp_down_ms)
+    if prog.ems or prog.on_ms or prog.off_ms:
+        duty = check_duty(env, prog.ems, prog.on_ms, prog.off_ms, prog.ramp_up_ms,
+                          prog.ramp_down_ms)
         if duty is not None and duty.limit == "contraction on time":
             return "on_s", duty
         if duty is not None and duty.limit == "rest off time":

@@ -38,7 +38,10 @@ FIELDS = (
     ("contrast", "int", 128, 0, 255),    # SSD1306 contrast register
     ("console", "bool", False, 0, 0),    # bench console may control output
     ("bench", "bool", False, 0, 0),      # bench mode: extra diagnostics on screen
-    ("session_min", "int", 30, 1, 60),   # 60 min hard cap (shared SAFETY.md)
+    # Longest session, for sessions started after it is set
+    # (Controller.set_session_cap). 60 = the hard cap of shared SAFETY.md, so by
+    # default each program runs its own length.
+    ("session_min", "int", 60, 1, 60),
 )
 
 

@@ -66,13 +66,15 @@ class FileStorage:
                 if f.write(data) != len(data):
                     raise OSError(28)
                 self._sync(f)
+            self._rename(tmp, path)
         except OSError as e:
+            # A failed write or rename leaves no temp file behind to take up
+            # the flash: the one removed is the path opened above.
             try:
-                self.remove(name + _TMP)
+                os.remove(tmp)
             except OSError:
                 pass
             raise e
-        self._rename(tmp, path)
 
     def write_at(self, name, offset, data):
         path = self.path(name)

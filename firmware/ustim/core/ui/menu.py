@@ -21,6 +21,7 @@ from ustim.core.ui.view import (
     SET_CONTRAST,
     SET_MAX_MA,
     SET_PAD,
+    SET_SESSION,
 )
 
 S_SPLASH = const(0)
@@ -78,9 +79,9 @@ _MENU_ITEM_OF = ((S_PROGRAM, M_PROGRAM), (S_TIMER, M_TIMER), (S_SETTINGS, M_SETT
                  (S_LOG, M_LOG))
 
 TIMER_CHOICES = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60)   # minutes; 60 is the hard cap
-SETTING_LABELS = ("Max amp", "Pad", "Contrast", "Console", "Bench")
+SETTING_LABELS = ("Max amp", "Pad", "Contrast", "Console", "Bench", "Max time")
 SETTING_TITLES = ("Max amplitude", "Electrode pad", "Contrast", "Console control",
-                  "Bench mode")
+                  "Bench mode", "Longest session")
 MAX_MA_CHOICES = (1, 2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80)
 CONTRAST_CHOICES = (0, 32, 64, 96, 128, 160, 192, 224, 255)
 
@@ -100,6 +101,8 @@ def setting_choice_count(view, sid):
         return len(view.pad_names)
     if sid == SET_CONTRAST:
         return len(CONTRAST_CHOICES)
+    if sid == SET_SESSION:
+        return len(TIMER_CHOICES)
     return 2
 
 
@@ -108,6 +111,8 @@ def setting_value(view, sid, index):
         return MAX_MA_CHOICES[index]
     if sid == SET_CONTRAST:
         return CONTRAST_CHOICES[index]
+    if sid == SET_SESSION:
+        return TIMER_CHOICES[index]
     return index   # pad index, or 0/1 for the on/off settings
 
 

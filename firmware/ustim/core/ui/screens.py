@@ -15,7 +15,7 @@ from micropython import const
 
 from ustim.core.ui import menu as M
 from ustim.core.ui.view import (CHANNELS, ELECTRODE_CHARS, HOME_FIELDS, SET_MAX_MA, SET_PAD,
-                                STATE_LABELS)
+                                SET_SESSION, STATE_LABELS)
 
 W = const(128)
 H = const(64)
@@ -298,6 +298,9 @@ def _setting_value(fb, v, sid, value, row, end_col=COLS, c=1):
     elif sid == SET_PAD:
         name = v.pad_names[value] if 0 <= value < len(v.pad_names) else "?"
         right(fb, name, row, end_col, c)
+    elif sid == SET_SESSION:
+        num(fb, value, end_col - 5, row, 2, False, c)
+        text(fb, "min", end_col - 3, row, c)
     elif sid in M.ON_OFF_SETTINGS:
         right(fb, "on" if value else "off", row, end_col, c)
     else:
@@ -391,7 +394,8 @@ def signature(m, v):
         return v.log_serial
     if s == M.S_SETTINGS or s == M.S_EDIT:
         st = v.settings
-        return (((st[SET_MAX_MA] * 8 + st[SET_PAD]) * 256 + st[2]) * 2 + st[3]) * 2 + st[4]
+        return ((((st[SET_MAX_MA] * 8 + st[SET_PAD]) * 256 + st[2]) * 2 + st[3]) * 2 + st[4]) \
+            * 64 + st[SET_SESSION]
     if s == M.S_PROGRAM:
         return len(v.programs)
     return 0

@@ -21,7 +21,8 @@ SET_PAD = const(1)
 SET_CONTRAST = const(2)
 SET_CONSOLE = const(3)
 SET_BENCH = const(4)
-N_SETTINGS = const(5)
+SET_SESSION = const(5)
+N_SETTINGS = const(6)
 
 
 class View:
@@ -43,7 +44,7 @@ class View:
         self.programs = ()             # program names offered by the program screen
         self.program_index = [0] * n   # selected program per channel (index in programs)
         # settings: values by SET_* index; the pad setting is an index in pad_names
-        self.settings = [50, 1, 128, 0, 0]
+        self.settings = [50, 1, 128, 0, 0, 60]
         self.pad_names = ("4x4", "5x5", "5x9", "5x10", "10x10")
         self.board_max_ma = 80
         self.notice = ""               # one line for the home screen ("" : none)
