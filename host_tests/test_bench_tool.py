@@ -12,7 +12,7 @@ from console_host import FakeHost, add_records
 
 from tools.bench import cli
 from tools.bench.link import Link, LinkError
-from tools.bench.pty_server import open_pty
+from tools.sim.pty import open_pty
 from ustim.core import channel as C
 from ustim.core import limits
 from ustim.core.console import Console

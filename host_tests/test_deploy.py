@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from tools import deploy, package_json
-from tools.build import ROOT, sources
+from tools.dev import deploy, package_json
+from tools.dev.build import ROOT, sources
 
 BOARDS = ["esp32_devkitc", "pico"]
 

@@ -1,4 +1,4 @@
-# The simulated board's output files (tools/sim_out): each file says exactly
+# The simulated board's output files (tools/sim/out): each file says exactly
 # what the recording holds, and the tools users open them with can read them.
 import csv
 import json
@@ -9,14 +9,14 @@ import subprocess
 import pytest
 from PIL import Image
 
-from tools.sim_out import oled
-from tools.sim_out.example import knee_session, screen
-from tools.sim_out.pulses_csv import COLUMNS
-from tools.sim_out.recording import FRAME_BYTES, Recording
-from tools.sim_out.vcd_read import read_vcd
-from tools.sim_out.vcd_write import write_vcd
-from tools.sim_out.waveform import DPI, SIZE_IN
-from tools.sim_out.write import write_all
+from tools.sim.out import oled
+from tools.sim.out.example import knee_session, screen
+from tools.sim.out.pulses_csv import COLUMNS
+from tools.sim.out.recording import FRAME_BYTES, Recording
+from tools.sim.out.vcd_read import read_vcd
+from tools.sim.out.vcd_write import write_vcd
+from tools.sim.out.waveform import DPI, SIZE_IN
+from tools.sim.out.write import write_all
 from ustim.core import pulses as ref
 from ustim.core.spec import PulseSpec
 

@@ -4,7 +4,7 @@ same board models to the same pulse train, byte for byte."""
 
 from tools.sim.mpy_runtime import MpySimulation
 from tools.sim.run import Simulation
-from tools.sim_out.write import write_all
+from tools.sim.out.write import write_all
 
 SCENARIO = {
     "name": "both runtimes", "board": "pico", "duration_s": 14,

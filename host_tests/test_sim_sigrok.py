@@ -9,7 +9,7 @@ import pytest
 
 from tools.sim.run import Simulation
 from tools.sim.scenario import validate
-from tools.sim_out.write import write_all
+from tools.sim.out.write import write_all
 
 WIRES = ["ch1_a", "ch1_b", "ch2_a", "ch2_b", "hv_en"]
 # Burst on one channel, a frequency sweep on the other: edges at irregular

@@ -10,7 +10,7 @@ import hostpaths  # noqa: F401  (tools.* and the machine shim on MicroPython)
 from dualcheck import eq, true
 
 import framebuf
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim.app import TICK_MS, App
 from ustim.core import pulses as ref
 from ustim.core import settings as S

@@ -17,9 +17,11 @@ pico board file's wiring, seen from outside the chip.
   state machine cycle (1 us at the engine's 1 MHz), so the pulse train keeps its timing.
 """
 
-from tools.electrode import to_raw
+from tools.sim.models.electrode import to_raw
 
 NS = 1_000_000_000
+# The RP2040's ADC inputs 0-3 are its GPIOs 26-29 (a property of the chip, not of a board).
+ADC_FIRST_GPIO = 26
 
 
 class Oled:
@@ -144,20 +146,20 @@ class Load:
 
     def _read(self, channel):
         b = self.board
-        gpio = 26 + channel
+        pad = ADC_FIRST_GPIO + channel
         value = 0
-        if gpio in b.PIN_SENSE_I:
-            ua = self.held_ua[b.PIN_SENSE_I.index(gpio)] if self._hv_on() else 0
+        if pad in b.PIN_SENSE_I:
+            ua = self.held_ua[b.PIN_SENSE_I.index(pad)] if self._hv_on() else 0
             value = to_raw(ua, b.SENSE_I_UA_FULL_SCALE)
-        elif gpio in b.PIN_SENSE_V:
+        elif pad in b.PIN_SENSE_V:
             mux = getattr(b, "PIN_SENSE_V_MUX", None)
-            ch = b.PIN_SENSE_V.index(gpio)
+            ch = b.PIN_SENSE_V.index(pad)
             if mux is not None:
                 ch = 1 if int(self.mcu.gpio[mux].value) == 1 else 0
             ua = self.held_ua[ch] if self._hv_on() else 0
             mv = min(ua * self.ohm // 1000, b.COMPLIANCE_MV)
             value = to_raw(mv, b.SENSE_V_MV_FULL_SCALE)
-        elif gpio == b.PIN_BATTERY:
+        elif pad == b.PIN_BATTERY:
             value = to_raw(3900, b.BATTERY_MV_FULL_SCALE)
         self.mcu.adc.channel_values[channel] = value >> 4
         self._default(channel)

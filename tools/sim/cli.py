@@ -48,7 +48,7 @@ def main(argv):
     except ScenarioError as e:
         print("scenario error: %s" % e, file=sys.stderr)
         return 2
-    from tools.sim_out.write import write_all
+    from tools.sim.out.write import write_all
     cc = False if args.console_off else None
     if args.runtime == "micropython":
         if args.pty or args.interactive:

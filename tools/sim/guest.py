@@ -16,7 +16,7 @@ import json
 
 import machine
 
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim import app as app_mod
 from tools.sim import firmware_state
 from tools.sim.sense_wiring import wire_sense

@@ -20,7 +20,7 @@ import termios
 import time
 import tty
 
-from tools.bench.pty_server import PtyServer
+from tools.sim.pty import PtyServer
 from tools.sim.run import BUTTON_INDEX, PRESS_MS
 from ustim.core import channel as C
 

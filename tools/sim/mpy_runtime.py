@@ -15,7 +15,7 @@ the boundary as JSON, which bounds a run to roughly an hour of simulated time.
 
 import json
 
-from tools import wasm
+from tools.sim import wasm
 from tools.sim.run import Simulation
 from ustim.core.ui.menu import SCREEN_NAMES
 

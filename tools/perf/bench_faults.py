@@ -1,7 +1,7 @@
 """Reaction-time benchmark of the electrode watchdog, in simulated time.
 
 For each fault kind x pulse rate x amplitude the closed loop of
-tools/fault_loop.py runs a healthy electrode until the baseline is taken, then
+tools/perf/fault_loop.py runs a healthy electrode until the baseline is taken, then
 the fault happens at several moments spread over one pulse period (the worst
 case is reported). Columns:
 
@@ -17,13 +17,13 @@ drying -> HIGH: Rp rises 6x over 20 s; times are from the moment the model's
 impedance passes the HIGH bound (2x baseline) to the warning (the output keeps
 running: HIGH only blocks increases); pulses are those in between.
 
-    python -m tools.bench_faults        # prints the table, writes out/bench/faults.json
+    python -m tools.perf.bench_faults        # prints the table, writes out/bench/faults.json
 """
 
 import json
 
-from tools.electrode import Electrode
-from tools.fault_loop import ROOT, FaultLoop
+from tools.sim.models.electrode import Electrode
+from tools.perf.fault_loop import ROOT, FaultLoop
 from ustim.core import channel as C
 
 RATES = (2, 10, 50, 100, 150)

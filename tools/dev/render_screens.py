@@ -1,8 +1,8 @@
 """Render every screen sample to out/screens/<name>.png (`make screens`).
 
-    python -m tools.render_screens [--white] [--scale 4]
+    python -m tools.dev.render_screens [--white] [--scale 4]
 
-Draws each sample of tools/ui_samples.py with the screens module onto a
+Draws each sample of tools/dev/ui_samples.py with the screens module onto a
 128x64 MONO_VLSB frame buffer (CPython framebuf shim, proven equal to the real
 framebuf by host_tests/test_screens_runtimes.py) and saves it scaled up, lit
 pixels in OLED blue (or white) on black, with a one-pixel frame gap around it.
@@ -12,14 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 for _p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
 import framebuf  # noqa: E402  (the shim, found through the path set above)
 
-from tools import ui_samples  # noqa: E402
+from tools.dev import ui_samples  # noqa: E402
 from ustim.core.ui import screens  # noqa: E402
 
 OUT = ROOT / "out" / "screens"

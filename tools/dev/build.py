@@ -1,6 +1,6 @@
 """Compile every firmware and board file with mpy-cross for each target.
 
-    python -m tools.build            # build/rp2/ (armv6m) and build/esp32/ (xtensawin)
+    python -m tools.dev.build            # build/rp2/ (armv6m) and build/esp32/ (xtensawin)
 
 Exits non-zero, naming the file and the compiler's message, if any file does
 not compile. Prints the .mpy size per target (total and largest file).
@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 # name in build/ -> mpy-cross -march
 TARGETS = {"rp2": "armv6m", "esp32": "xtensawin"}

@@ -2,8 +2,8 @@
 # faults (the overview plot marks them).
 import re
 
-from tools.sim_out.pulses_csv import phase_charge_nc
-from tools.sim_out.recording import CHANNELS
+from tools.sim.out.pulses_csv import phase_charge_nc
+from tools.sim.out.recording import CHANNELS
 
 # An event is a fault when its text has one of these words; the channel is the
 # one it names ("ch1", "ch 2", "channel 1"), or none (board-wide, e.g. battery).

@@ -1,6 +1,6 @@
 """How fast the output files are written (a figure to report, not a test).
 
-    python -m tools.sim_out.bench [MINUTES ...]      (default 3 30)
+    python -m tools.perf.bench_sim_out [MINUTES ...]      (default 3 30)
 
 For each length: a two-channel 100 Hz session (4 edges per pulse), trace.vcd
 through both engines, then write_all for the whole folder.
@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.sim_out.recording import Recording
-from tools.sim_out.vcd_changes import changes, edge_count
-from tools.sim_out.vcd_write import ENGINES, write_vcd
+from tools.sim.out.recording import Recording
+from tools.sim.out.vcd_changes import changes, edge_count
+from tools.sim.out.vcd_write import ENGINES, write_vcd
 
 
 def session(minutes, hz=100):
@@ -28,7 +28,7 @@ def session(minutes, hz=100):
 
 
 def main(argv):
-    from tools.sim_out.write import write_all
+    from tools.sim.out.write import write_all
 
     for minutes in [int(a) for a in argv] or [3, 30]:
         rec = session(minutes)

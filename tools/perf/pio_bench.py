@@ -1,7 +1,7 @@
 """A PIO state machine on the test bench: the firmware's program, cycle by
 cycle in pioemu, sharing its TX FIFO with the rp2 shim's StateMachine so the
 real engine code (ustim.hal.rp2_pio) feeds it as it would a board. Used by
-host_tests/test_pio_*.py and tools/pio_table.py; needs tools/shims on sys.path.
+host_tests/test_pio_*.py and tools/perf/pio_table.py; needs tools/shims on sys.path.
 
 What pioemu does not model and this bench adds:
 - the TX FIFO depth (pioemu's is unbounded; the shim enforces 4 words);

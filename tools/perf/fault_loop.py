@@ -8,7 +8,7 @@ contract: ua 0 means engine stopped). The sense readings of a tick are those
 of the last pulse in it (sample-and-hold, see hal/sense.py); a tick without a
 pulse leaves them as they were.
 
-Used by the tests and by tools/bench_faults.py to measure reaction times:
+Used by the tests and by tools/perf/bench_faults.py to measure reaction times:
 mark(t_ms) names the moment of a physical event; the loop then counts the
 pulses delivered from it until the output is off.
 """
@@ -16,7 +16,7 @@ pulses delivered from it until the output is off.
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 for _p in (ROOT / "firmware", ROOT / "tools" / "shims"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
@@ -24,7 +24,7 @@ for _p in (ROOT / "firmware", ROOT / "tools" / "shims"):
 import machine  # noqa: E402  (tools/shims/machine.py on the host)
 
 from boards import pico  # noqa: E402
-from tools.electrode import to_raw  # noqa: E402
+from tools.sim.models.electrode import to_raw  # noqa: E402
 from ustim.core import channel as C  # noqa: E402
 from ustim.core import limits, pulses  # noqa: E402
 from ustim.core.electrode_guard import NO_EVENT, ElectrodeGuard  # noqa: E402

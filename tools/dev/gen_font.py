@@ -1,7 +1,7 @@
 """Write the 8x8 font of MicroPython's framebuf to tools/shims/framebuf_font.bin.
 
-    python -m tools.gen_font            # (re)write the file
-    python -m tools.gen_font --check    # exit 1 if the file differs from a fresh render
+    python -m tools.dev.gen_font            # (re)write the file
+    python -m tools.dev.gen_font --check    # exit 1 if the file differs from a fresh render
 
 The glyphs are not copied from MicroPython's source: each of the 96 printable
 ASCII characters (32..127) is drawn with the real framebuf.text() inside
@@ -13,7 +13,7 @@ shim (tools/shims/framebuf.py) loads the file.
 import sys
 from pathlib import Path
 
-FONT_FILE = Path(__file__).resolve().parent / "shims" / "framebuf_font.bin"
+FONT_FILE = Path(__file__).resolve().parents[1] / "shims" / "framebuf_font.bin"
 FIRST, LAST = 32, 127
 
 _CODE = r"""

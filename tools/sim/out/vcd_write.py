@@ -3,7 +3,7 @@
 #   "direct" the same text formatted here in bulk, several times faster, for
 #            long sessions (a 30-minute two-channel 100 Hz session has 720,000
 #            edges). host_tests/test_sim_out.py proves the two are identical.
-from tools.sim_out.vcd_changes import SCOPE, SIGNALS, TIMESCALE, changes, edge_count, end_us
+from tools.sim.out.vcd_changes import SCOPE, SIGNALS, TIMESCALE, changes, edge_count, end_us
 
 ENGINES = ("pyvcd", "direct")
 _VERSION = "ustim simulated board"

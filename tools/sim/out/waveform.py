@@ -6,9 +6,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from tools.sim_out.pulses_csv import phase_charge_nc
-from tools.sim_out.recording import CHANNELS
-from tools.sim_out.stats import fault_events
+from tools.sim.out.pulses_csv import phase_charge_nc
+from tools.sim.out.recording import CHANNELS
+from tools.sim.out.stats import fault_events
 
 COLORS = ("tab:blue", "tab:orange")
 BOARD_COLOR = "dimgray"

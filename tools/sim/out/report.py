@@ -1,6 +1,6 @@
 # report.md: what the run did, in one page that links every other file.
-from tools.sim_out.logs import stamp
-from tools.sim_out.stats import channel_stats, fault_events
+from tools.sim.out.logs import stamp
+from tools.sim.out.stats import channel_stats, fault_events
 
 _MAX_FAULT_ROWS = 30
 

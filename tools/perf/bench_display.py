@@ -1,9 +1,10 @@
 """Display refresh benchmark: frame time and the worst delay added to a tick.
 
-    python -m tools.bench_display        # prints a table, writes out/bench/display.json
+    python -m tools.perf.bench_display        # prints a table, writes out/bench/display.json
 
 The ssd1306 driver runs over the machine shim's I2C; every write is timed with
-the 400 kHz bus model of tools/oled_model.py (the bus dominates on a device).
+the 400 kHz bus model of tools/sim/models/oled_panel.py (the bus dominates on a
+device).
 Drawing and page comparison times are measured on this PC, on CPython and on
 MicroPython 1.27 in WebAssembly: they show relative costs, not device figures.
 """
@@ -13,14 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 for _p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
 import machine  # noqa: E402
 
-from tools import oled_model, ui_samples  # noqa: E402
+from tools.dev import ui_samples  # noqa: E402
+from tools.sim.models import oled_panel  # noqa: E402
 from ustim.core.ui import screens  # noqa: E402
 from ustim.hal.display import Display  # noqa: E402
 
@@ -31,11 +33,11 @@ class _Bus:
     def __init__(self):
         machine.reset_state()
         self.i2c = machine.I2C(0)
-        self.model, self.writes = oled_model.attach(self.i2c)
+        self.model, self.writes = oled_panel.attach(self.i2c)
         self.display = Display(self.i2c)
 
     def bus_ms(self, since):
-        return sum(oled_model.bus_us(n) for n in self.writes[since:]) / 1000
+        return sum(oled_panel.bus_us(n) for n in self.writes[since:]) / 1000
 
 
 def full_show_ms():
@@ -109,7 +111,7 @@ import gc, sys, time
 gc.disable()
 sys.path[:0] = ['/input/firmware', '/input']
 import framebuf
-from tools import ui_samples
+from tools.dev import ui_samples
 from ustim.core.ui import screens
 from ustim.core.ui.refresh import PageRefresh
 buf = bytearray(1024)

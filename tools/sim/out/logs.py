@@ -1,7 +1,7 @@
 # events.log, console.log and summary.json.
 import json
 
-from tools.sim_out.stats import channel_stats, fault_events
+from tools.sim.out.stats import channel_stats, fault_events
 
 
 def stamp(t_ms):

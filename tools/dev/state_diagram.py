@@ -2,21 +2,21 @@
 docs/channel-states.md (a mermaid diagram plus a table of the events each state
 accepts without leaving it). A test keeps the document equal to this output.
 
-    python -m tools.state_diagram > docs/channel-states.md
+    python -m tools.dev.state_diagram > docs/channel-states.md
 """
 
 import sys
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent / "shims"),
-                str(Path(__file__).resolve().parent.parent / "firmware")]
+_ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(_ROOT / "tools" / "shims"), str(_ROOT / "firmware")]
 
 from ustim.core import channel as ch  # noqa: E402
 
 HEADER = """# Channel state machine
 
 Generated from `TABLE` in `firmware/ustim/core/channel.py` by
-`python -m tools.state_diagram`; `host_tests/test_channel_doc.py` fails when the
+`python -m tools.dev.state_diagram`; `host_tests/test_channel_doc.py` fails when the
 two differ. Any event not listed for a state is refused with a reason and
 changes nothing.
 

@@ -12,7 +12,7 @@ callable is replaced by the server's. `step` (default: poll the console until
 it has no complete line) is called once per pump; a simulator passes its own
 control tick there.
 
-    python -m tools.bench.pty_server [--console-off] [--bench]
+    python -m tools.sim.pty [--console-off] [--bench]
 
 serves a bare Controller (no board model: every electrode check passes) for
 trying the bench tool by hand.
@@ -114,14 +114,14 @@ def open_pty(console, step=None):
 def _demo(argv=None):
     import argparse
 
-    import tools.bench  # noqa: F401  (firmware on sys.path)
+    import tools.sim.cli  # noqa: F401  (firmware and shims on sys.path)
     from ustim import VERSION
     from ustim.core import channel as C
     from ustim.core import limits
     from ustim.core.console import Console, Host
     from ustim.core.controller import Controller
 
-    p = argparse.ArgumentParser(prog="python -m tools.bench.pty_server")
+    p = argparse.ArgumentParser(prog="python -m tools.sim.pty")
     p.add_argument("--console-off", action="store_true", help="start with console control off")
     p.add_argument("--bench", action="store_true", help="bench mode on (allows inject)")
     opts = p.parse_args(argv)

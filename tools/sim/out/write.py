@@ -1,13 +1,13 @@
 # write_all: every output file of a simulated run, in one folder.
 from pathlib import Path
 
-from tools.sim_out.logs import write_console_log, write_events_log, write_summary_json
-from tools.sim_out.oled import write_oled
-from tools.sim_out.pulses_csv import write_pulses_csv
-from tools.sim_out.report import report_text
-from tools.sim_out.vcd_changes import SIGNALS
-from tools.sim_out.vcd_write import write_vcd
-from tools.sim_out.waveform import write_waveform_png
+from tools.sim.out.logs import write_console_log, write_events_log, write_summary_json
+from tools.sim.out.oled import write_oled
+from tools.sim.out.pulses_csv import write_pulses_csv
+from tools.sim.out.report import report_text
+from tools.sim.out.vcd_changes import SIGNALS
+from tools.sim.out.vcd_write import write_vcd
+from tools.sim.out.waveform import write_waveform_png
 
 # (file, what it holds), in the order report.md lists them.
 FILES = (

