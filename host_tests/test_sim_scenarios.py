@@ -13,6 +13,8 @@ import pytest
 
 import sim_checks as K
 from oled_text import frame_lines
+from tools.bench import verify
+from tools.sim.out.vcd_write import write_vcd
 from tools.sim.run import Simulation
 from tools.sim.scenario import load
 from ustim.core import buttons as B
@@ -215,6 +217,26 @@ def test_ems_preset_contraction_cycle(prog):
         # Between contractions the output is really off: no pulses at all.
         assert all(p[5] > 0 for p in ps)
 
+
+
+@pytest.mark.parametrize("prog", PRESETS, ids=lambda p: p.pid)
+def test_every_preset_trace_passes_bench_verify(prog, tmp_path, capsys):
+    # What a bench tester does with a good board: capture both channels, then
+    # `bench verify` for the program. The electrode check's probe pulses come
+    # before the program's first pulse and are reported, not judged as periods.
+    rec = run("preset-" + prog.pid)
+    trace = tmp_path / "trace.vcd"
+    write_vcd(rec, trace)
+    for ch in (1, 2):
+        code = verify.main([str(trace), "--program", prog.pid, "--channel", str(ch),
+                            "--no-plot"], as_json=True)
+        r = json.loads(capsys.readouterr().out)
+        rows = {c["name"]: c for c in r["checks"]}
+        assert code == 0 and r["ok"], (ch, [c for c in r["checks"] if not c["ok"]])
+        starts = sum(1 for e in K.channel_events(rec, ch - 1) if e[1] == "start")
+        assert rows["electrode check"]["detail"].startswith(
+            "%d start%s: %d probe pulses, then " % (starts, "" if starts == 1 else "s",
+                                                   verify.PROBE_SAMPLES)), rows
 
 # -- the default knee session ---------------------------------------------------------
 
