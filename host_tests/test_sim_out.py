@@ -49,8 +49,10 @@ def _record():
     rec.frames.append((0, "boot", screen(["ustim", "boot"])))
     rec.frames.append((300, "run", screen(["run", "20.0 mA"], (0.25, 0.3))))
     rec.frames.append((5000, "done", screen(["done"])))
-    rec.events += [(0, "boot"), (950, "ch2 fault: short"), (960, "ch2 fault cleared"),
-                   (1000, "two\nlines")]
+    # Words alone make no fault: only what the firmware latched (rec.faults).
+    rec.events += [(0, "boot"), (950, "ch2 FAULT short"), (960, "ch2 fault cleared"),
+                   (970, "ch1 select short"), (1000, "two\nlines")]
+    rec.faults.append((950, 1, "short"))
     rec.console += [(10, "in", "status"), (12, "out", "ok")]
     rec.summary = {"speed_x": 123.0}
     return rec, expected
@@ -223,8 +225,9 @@ def test_gif_folds_identical_consecutive_frames(tmp_path):
 def test_logs(run):
     _, _, out, _ = run
     events = (out / "events.log").read_text().split("\n")
-    assert events[:5] == ["   0.000 boot", "   0.950 ch2 fault: short",
-                          "   0.960 ch2 fault cleared", "   1.000 two", "   1.000 lines"]
+    assert events[:6] == ["   0.000 boot", "   0.950 ch2 FAULT short",
+                          "   0.960 ch2 fault cleared", "   0.970 ch1 select short",
+                          "   1.000 two", "   1.000 lines"]
     console = (out / "console.log").read_text().split("\n")
     assert console[:2] == ["   0.010 > status", "   0.012 < ok"]
 
@@ -237,11 +240,11 @@ def test_summary_json(run):
     assert r["counts"]["pulses"] == sum(COUNTS)
     assert r["counts"]["edges"] == 4 * sum(COUNTS) + 2
     assert r["counts"]["frames"] == 3
-    # The cleared event is the end of a fault, not another one.
     assert r["counts"]["faults"] == 1
+    assert r["faults"] == [{"t_ms": 950, "channel": 2, "kind": "short"}]
     ch1, ch2 = r["channels"]
     assert (ch1["pulses"], ch1["peak_ua"], ch1["pos_charge_nc"]) == (40, 20000, 40 * 4000)
-    assert (ch2["faults"], ch2["net_charge_nc"]) == (1, 0)
+    assert (ch1["faults"], ch2["faults"], ch2["net_charge_nc"]) == (0, 1, 0)
 
 
 def test_report_links_every_file(run):

@@ -35,3 +35,4 @@ def test_pulses_and_trace_are_identical(tmp_path):
     # The run did what the scenario says: channel 2 faulted on the lift-off.
     assert any("ch2 FAULT open" in text for _, text in mp.events)
     assert [c["faults"] for c in mp.summary["channels"]] == [0, 1]
+    assert mp.faults == cp.faults and [f[1:] for f in mp.faults] == [(1, "open")]

@@ -51,7 +51,7 @@ class MpySimulation(Simulation):
     # -- one tick's crossing ---------------------------------------------------------
 
     def _hw_tick(self, payload):
-        cmds, out, events, frame, done, screen, failed = json.loads(payload)
+        cmds, out, events, frame, done, screen, failed, faults = json.loads(payload)
         hw = self.hw
         now = self.t
         eng = hw.pulses
@@ -73,6 +73,8 @@ class MpySimulation(Simulation):
             self.rec.console.append((now, "out", text))
         for text in events:
             self._event(text)
+        for ch, kind in faults:
+            self._fault(ch, kind)
         if frame:
             self.panel = bytes.fromhex(frame)
         if done and self.panel is not None and (

@@ -68,7 +68,21 @@ class Simulation:
 
     def _start_firmware(self, now_ms):
         self.app = app_mod.App(self.board, self.hw, self.storage, self.reset_cause, now_ms)
-        self.app.ctl.on_event = lambda text: self._event(text)
+        self.fault_watch = firmware_state.FaultWatch(self.app)
+        self.app.ctl.on_event = self._firmware_event
+
+    def _firmware_event(self, text):
+        self._event(text)
+        self._faults_raised()
+
+    def _faults_raised(self):
+        found = []
+        self.fault_watch.into(found)
+        for ch, kind in found:
+            self._fault(ch, kind)
+
+    def _fault(self, ch, kind):
+        self.rec.faults.append((self.hw.now_us // 1000, ch, kind))
 
     def _collect_pulses(self):
         eng = self.hw.pulses
@@ -176,6 +190,7 @@ class Simulation:
         hw = self.hw
         hw.before_tick(now_ms)
         self.app.step(now_ms)
+        self._faults_raised()
         if self.app.failed:
             self._failed(now_ms, self.app.failed)
         elif hw.powered_down:

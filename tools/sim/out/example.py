@@ -100,8 +100,8 @@ def knee_session():
     rec.events += [
         (0, "boot: outputs off, board pico"),
         (1500, "ch1 ch2 start: conventional TENS 100 Hz 200 us"),
-        (20000, "ch1 fault: lead-off (impedance 9.8x baseline)"),
-        (30000, "ch1 fault cleared by user, restart from 0 mA"),
+        (20000, "ch1 FAULT open"),
+        (30000, "ch1 fault cleared"),
         (50000, "session timer ended: ramp down"),
         (55100, "outputs off"),
     ]
@@ -126,8 +126,8 @@ def knee_session():
             name = "run"
         rec.frames.append((t, name, screen(lines, (a1 / 80000, a2 / 80000))))
     rec.frames.append((56000, "done", screen(["session done", "", "outputs off"])))
-    rec.summary = {"scenario": "knee (example, shortened)",
-                   "faults": [{"t_ms": 20000, "channel": 1, "kind": "lead-off"}]}
+    rec.faults.append((20000, 0, "open"))
+    rec.summary = {"scenario": "knee (example, shortened)"}
     return rec
 
 

@@ -1,7 +1,7 @@
 # events.log, console.log and summary.json.
 import json
 
-from tools.sim.out.stats import channel_stats, fault_events
+from tools.sim.out.stats import channel_stats
 
 
 def stamp(t_ms):
@@ -47,10 +47,12 @@ def summary(rec, edges, files):
             "hv_changes": len(rec.hv),
             "frames": len(rec.frames),
             "events": len(rec.events),
-            "faults": len(fault_events(rec)),
+            "faults": len(rec.faults),
             "console_lines": len(rec.console),
         },
         "channels": channel_stats(rec),
+        "faults": [{"t_ms": t, "channel": ch + 1, "kind": kind}
+                   for t, ch, kind in sorted(rec.faults)],
         "files": list(files),
     }
     return out

@@ -30,6 +30,9 @@ class Recording:
         self.frames = []
         # (t_ms, text)
         self.events = []
+        # (t_ms, channel, kind): each fault the firmware latched, kind its name
+        # in ustim.core.channel.FAULT_NAMES ("open", "short", ...)
+        self.faults = []
         # (t_ms, "in"|"out", text)
         self.console = []
         self.summary = {}
@@ -67,6 +70,9 @@ class Recording:
             if len(fb) != FRAME_BYTES:
                 raise ValueError("frame %r at %d ms: %d bytes, want %d"
                                  % (name, t, len(fb), FRAME_BYTES))
+        for t, ch, kind in self.faults:
+            if not 0 <= ch < CHANNELS or not isinstance(kind, str) or not kind:
+                raise ValueError("fault at %d ms: channel %r, kind %r" % (t, ch, kind))
         for t, direction, _text in self.console:
             if direction not in ("in", "out"):
                 raise ValueError("console line at %d ms: direction %r" % (t, direction))

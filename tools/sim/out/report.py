@@ -1,6 +1,6 @@
 # report.md: what the run did, in one page that links every other file.
 from tools.sim.out.logs import stamp
-from tools.sim.out.stats import channel_stats, fault_events
+from tools.sim.out.stats import channel_stats
 
 _MAX_FAULT_ROWS = 30
 
@@ -28,16 +28,16 @@ def report_text(rec, oled_names, files):
             s["channel"], s["pulses"], _ma(s["peak_ua"]), _uc(s["pos_charge_nc"]),
             _uc(s["neg_charge_nc"]), s["net_charge_nc"], s["faults"]))
     out.append("")
-    faults = fault_events(rec)
+    faults = rec.faults
     if faults:
         out.append("## Faults")
         out.append("")
-        out.append("| time (s) | channel | event |")
+        out.append("The faults the firmware latched (each stops its channel until cleared).")
+        out.append("")
+        out.append("| time (s) | channel | fault |")
         out.append("|---|---|---|")
-        for t, ch, text in faults[:_MAX_FAULT_ROWS]:
-            out.append("| %s | %s | %s |" % (stamp(t).strip(),
-                                              "-" if ch is None else "ch%d" % (ch + 1),
-                                              text.replace("|", "/")))
+        for t, ch, kind in sorted(rec.faults)[:_MAX_FAULT_ROWS]:
+            out.append("| %s | ch%d | %s |" % (stamp(t).strip(), ch + 1, kind))
         if len(faults) > _MAX_FAULT_ROWS:
             out.append("")
             out.append("%d more in [events.log](events.log)." % (len(faults) - _MAX_FAULT_ROWS))

@@ -102,14 +102,13 @@ def _hv(ax, rec, end_us, scale, unit):
 
 
 def _faults(axes, hv_ax, rec, scale):
-    # A fault naming a channel is labelled on that channel's panel; a
-    # board-wide one (no channel named) on every panel.
+    # A line across every panel; the marker and label on the channel's own.
     for n, (t_ms, ch, text) in enumerate(fault_events(rec)):
         x = t_ms * 1000 / scale
         for a in axes + [hv_ax]:
             a.axvline(x, color="tab:red", linestyle="--", linewidth=0.9, alpha=0.8)
         for c, ax in enumerate(axes):
-            if ch is not None and ch != c:
+            if ch != c:
                 continue
             top = ax.get_ylim()[1]
             ax.plot([x], [top], marker="v", color="tab:red", markersize=8, clip_on=False)
