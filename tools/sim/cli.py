@@ -48,6 +48,7 @@ def main(argv):
     except ScenarioError as e:
         print("scenario error: %s" % e, file=sys.stderr)
         return 2
+    from tools.sim.out.stats import channel_stats
     from tools.sim.out.write import write_all
     cc = False if args.console_off else None
     if args.runtime == "micropython":
@@ -69,10 +70,16 @@ def main(argv):
     print("%s on %s (%s): %.0f s simulated in %.1f s (%sx real time), %d boot(s)" % (
         s["scenario"], s["board"], s["runtime"], s["duration_s"], s["wall_s"], s["speed_x"],
         s["boots"]))
-    for c in s["channels"]:
-        print("  ch%d %-5s %6d pulses  peak %5.1f mA  charge +%d/-%d nC  faults %d  now %s" % (
-            c["channel"], c["program"] or "-", c["pulses"], c["peak_ua"] / 1000, c["pos_nc"],
-            c["neg_nc"], c["faults"], c["state"]))
+    # The same counts as report.md's table (tools/sim/out/report.py says
+    # what each one is).
+    print("  over the whole run as in report.md (probe pulses included); "
+          "last session: the firmware's dose")
+    for c, r in zip(s["channels"], channel_stats(rec), strict=True):
+        print("  ch%d %-5s %6d pulses  peak %5.1f mA  charge +%.1f/-%.1f uC  faults %d  "
+              "last session %d pulses  now %s" % (
+                  c["channel"], c["program"] or "-", r["pulses"], r["peak_ua"] / 1000,
+                  r["pos_charge_nc"] / 1000, r["neg_charge_nc"] / 1000, r["faults"],
+                  c["pulses"], c["state"]))
     print("  events: %d, OLED frames: %d, console lines: %d" % (
         len(rec.events), len(rec.frames), len(rec.console)))
     top = sorted(str(k) for k in files if "/" not in str(k))

@@ -3,6 +3,23 @@ from tools.sim.out.logs import stamp
 from tools.sim.out.stats import channel_stats
 
 _MAX_FAULT_ROWS = 30
+# What the counts mean; the simulator's printed summary says the same.
+COUNTS_NOTE = ("Whole run, as trace.vcd and pulses.csv hold it: every pulse, the electrode "
+               "check's probe pulses included, and every fault the firmware latched. "
+               "*Last session pulses* is the firmware's own dose count of the channel's last "
+               "session (from the start its electrode check allowed; probe pulses not "
+               "counted), the figure its usage log keeps.")
+
+
+def last_session_pulses(rec, ch):
+    """The firmware's dose count of channel ch's last session, or None when the
+    recording did not come from a simulated run."""
+    chans = rec.summary.get("channels") or []
+    return chans[ch]["pulses"] if ch < len(chans) else None
+
+
+def _or_dash(value):
+    return "-" if value is None else str(value)
 
 
 def _ma(ua):
@@ -20,13 +37,16 @@ def report_text(rec, oled_names, files):
     out.append("Runtime %s, tick %d ms, duration %s s." % (
         rec.runtime, rec.tick_ms, stamp(rec.duration_ms).strip()))
     out.append("")
+    out.append(COUNTS_NOTE)
+    out.append("")
     out.append("| channel | pulses | peak mA | charge + (uC) | charge - (uC) | net (nC) "
-               "| faults |")
-    out.append("|---|---|---|---|---|---|---|")
+               "| faults | last session pulses |")
+    out.append("|---|---|---|---|---|---|---|---|")
     for s in channel_stats(rec):
-        out.append("| ch%d | %d | %s | %s | %s | %d | %d |" % (
+        out.append("| ch%d | %d | %s | %s | %s | %d | %d | %s |" % (
             s["channel"], s["pulses"], _ma(s["peak_ua"]), _uc(s["pos_charge_nc"]),
-            _uc(s["neg_charge_nc"]), s["net_charge_nc"], s["faults"]))
+            _uc(s["neg_charge_nc"]), s["net_charge_nc"], s["faults"],
+            _or_dash(last_session_pulses(rec, s["channel"] - 1))))
     out.append("")
     faults = rec.faults
     if faults:
