@@ -282,3 +282,19 @@ def test_example_session_writes_everything(tmp_path):
     assert max(t for t in ch1_rises if t < 25_000_000) < 20_000_000
     assert min(t for t in ch1_rises if t > 20_000_000) >= 30_000_000
     assert any(20_000_000 < t < 30_000_000 for t, v in tr.edges("ch2_a"))
+
+
+def test_a_second_run_into_the_same_folder_leaves_nothing_of_the_first(tmp_path):
+    rec, _ = _record()
+    write_all(rec, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "oled").iterdir()) == [
+        "0000.png", "0001.png", "0002.png"]
+    (tmp_path / "oled" / "notes.txt").write_text("mine")   # not a frame: kept
+    rec.frames = rec.frames[:1]
+    written = write_all(rec, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "oled").iterdir()) == ["0000.png", "notes.txt"]
+    assert "oled/0001.png" not in (tmp_path / "report.md").read_text()
+    rec.frames = []
+    written = write_all(rec, tmp_path)
+    assert not (tmp_path / "oled.gif").exists() and "oled.gif" not in written
+    assert [p.name for p in (tmp_path / "oled").iterdir()] == ["notes.txt"]

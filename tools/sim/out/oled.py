@@ -1,4 +1,6 @@
 # oled/NNNN.png and oled.gif from the recorded SSD1306 frames.
+import re
+
 import numpy as np
 from PIL import Image
 
@@ -51,10 +53,19 @@ def frame_name(i):
     return "%04d.png" % i
 
 
+_FRAME_FILE = re.compile(r"\d{4,}\.png")
+
+
 def write_oled(rec, oled_dir, gif_path):
     """Write one PNG per frame into oled_dir and the animation to gif_path.
-    Returns the PNG file names. No frames: no GIF (there is nothing to show)."""
+    Returns the PNG file names. No frames: no GIF (there is nothing to show).
+    Frames and a GIF left by an earlier run into the same folder are removed
+    first, so every file there belongs to this run."""
     oled_dir.mkdir(parents=True, exist_ok=True)
+    for old in oled_dir.iterdir():
+        if _FRAME_FILE.fullmatch(old.name):
+            old.unlink()
+    gif_path.unlink(missing_ok=True)
     names = []
     images = []
     for i, (_t, _screen, fb) in enumerate(rec.frames):
