@@ -2,7 +2,11 @@
 
     python -m tools.dev.deploy --board pico --port /dev/ttyACM0
     python -m tools.dev.deploy --board esp32_devkitc --dry-run   # print the commands only
+    python -m tools.dev.deploy --board path/to/myboard.py --dry-run
 
+The board file (a name in boards/ or a path) is checked first with the
+firmware's own ustim.board.problems(): a board with problems is refused,
+listing each, before anything is compiled or copied (exit 2).
 Compiles firmware/ with mpy-cross for the board's architecture (tools/dev/build.py),
 stages the .mpy files in build/deploy/<board>/, then runs, in order:
 install ssd1306 with mip, remove the old /ustim, copy the new one, copy the
@@ -12,7 +16,7 @@ commands without touching a device.
 """
 
 import argparse
-import runpy
+import importlib.util
 import shlex
 import shutil
 import subprocess
@@ -22,25 +26,48 @@ from pathlib import Path
 from tools.dev import build
 
 ROOT = build.ROOT
+for _p in (ROOT / "firmware", ROOT / "tools" / "shims"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+from ustim import board as board_check  # noqa: E402
+
 # PLATFORM in a board file -> build target name (tools/dev/build.py TARGETS)
 TARGET_OF = {"rp2": "rp2", "esp32": "esp32"}
+EXIT_BAD_BOARD = 2
 
 
 def boards():
     return sorted(p.stem for p in (ROOT / "boards").glob("*.py"))
 
 
-def board_platform(name):
-    path = ROOT / "boards" / (name + ".py")
-    if not path.exists():
-        raise SystemExit("unknown board %r; boards: %s" % (name, ", ".join(boards())))
-    return runpy.run_path(str(path))["PLATFORM"]
+def board_path(board):
+    """The board file --board names: one of boards/ or a path to a .py file."""
+    path = Path(board) if board.endswith(".py") else ROOT / "boards" / (board + ".py")
+    if not path.is_file():
+        raise SystemExit("unknown board %r; boards: %s (or a path to a board file)" % (
+            board, ", ".join(boards())))
+    return path.resolve()
 
 
-def stage(name):
+def load_board(path):
+    """The board file as a module, the way the device imports board.py."""
+    spec = importlib.util.spec_from_file_location("board_" + path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(mod)
+    except Exception as e:       # noqa: BLE001 - any error in the file is a problem with it
+        raise SystemExit("board file %s does not run: %s: %s" % (
+            path, type(e).__name__, e)) from None
+    return mod
+
+
+def stage(board):
     """Compile for the board and lay out exactly what goes on it. Returns the
     staging directory (relative to the repository)."""
-    target = TARGET_OF[board_platform(name)]
+    path = board_path(board)
+    name = path.stem
+    target = TARGET_OF[load_board(path).PLATFORM]
     _sizes, failures = build.compile_all({target: build.TARGETS[target]})
     if failures:
         raise SystemExit("mpy-cross failed:\n" + "\n".join(failures))
@@ -53,7 +80,7 @@ def stage(name):
         dest = out / rel.with_suffix(".mpy")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(build.BUILD / target / rel.with_suffix(".mpy"), dest)
-    shutil.copyfile(ROOT / "boards" / (name + ".py"), out / "board.py")
+    shutil.copyfile(path, out / "board.py")
     main = ROOT / "firmware" / "main.py"
     if main.exists():
         shutil.copyfile(main, out / "main.py")
@@ -79,10 +106,19 @@ def commands(staged, port):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--board", required=True, help="one of: " + ", ".join(boards()))
+    ap.add_argument("--board", required=True,
+                    help="one of: %s, or a path to a board file" % ", ".join(boards()))
     ap.add_argument("--port", default="auto", help="serial port, or auto (mpremote's default)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands, touch no device")
     args = ap.parse_args(argv)
+    path = board_path(args.board)
+    found = board_check.problems(load_board(path))
+    if found:
+        print("deploy refused: board file %s has %d problem%s (nothing compiled or copied):"
+              % (path, len(found), "" if len(found) == 1 else "s"), file=sys.stderr)
+        for problem in found:
+            print("  " + problem, file=sys.stderr)
+        return EXIT_BAD_BOARD
     staged = stage(args.board)
     files = sorted(p for p in (ROOT / staged).rglob("*") if p.is_file())
     print("# %s: %d files staged in %s" % (args.board, len(files), staged.as_posix()))
