@@ -1,22 +1,50 @@
 # Everything sets itself up: the first target that needs Python tools creates
-# .venv and installs the pinned requirements.
+# .venv and installs the pinned requirements; `make test` also installs the
+# Debian package sigrok-cli when it is missing. A plain `make` lists the
+# targets (every "## target: what it does" line below).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-cpython test-mpy build lint clean
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-mpy build lint clean sigrok-cli
+
+## help: list the targets, one line each (also what a plain `make` does)
+help:
+	@echo "make TARGET, where TARGET is one of:"
+	@sed -n 's/^## \([^:]*\): \(.*\)/\1|\2/p' $(MAKEFILE_LIST) | \
+		awk -F'|' '{ printf "  %-16s %s\n", $$1, $$2 }'
 
 $(STAMP): requirements.txt constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
+## venv: create .venv with the pinned tools of requirements.txt
 venv: $(STAMP)
 
-## test: lint, compile for both targets, run every test on CPython and MicroPython
+## sigrok-cli: install Debian's sigrok-cli when missing (the trace tests read traces with it)
+# With apt-get (as root, or through sudo) it installs the package, running
+# apt-get update first when the package lists are stale; anywhere else it stops
+# with one line saying what to install.
+APT_GET = DEBIAN_FRONTEND=noninteractive $$sudo apt-get -y -q
+sigrok-cli:
+	@command -v sigrok-cli >/dev/null 2>&1 && exit 0; \
+	fail() { echo "make: sigrok-cli is needed and missing: $$1" >&2; exit 1; }; \
+	command -v apt-get >/dev/null 2>&1 || fail "install it (Debian/Ubuntu package sigrok-cli)"; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then \
+		command -v sudo >/dev/null 2>&1 || fail "run: apt-get install sigrok-cli (as root)"; \
+		sudo="sudo -n"; fi; \
+	echo "installing sigrok-cli with apt-get"; \
+	$(APT_GET) install sigrok-cli >/dev/null 2>&1 || \
+		{ $(APT_GET) update >/dev/null 2>&1 && $(APT_GET) install sigrok-cli >/dev/null 2>&1; } || \
+		fail "apt-get install sigrok-cli failed (run it as root)"; \
+	command -v sigrok-cli >/dev/null 2>&1 || fail "apt-get installed no sigrok-cli"
+
+## test: lint, type check, build for both targets, every test on CPython and MicroPython
 # (its duration goes to out/bench/test_time.json for `make bench`)
-test: $(STAMP)
+test: sigrok-cli $(STAMP)
 	@t0=$$(date +%s); $(MAKE) --no-print-directory test-all; rc=$$?; mkdir -p out/bench; \
 	echo "{\"seconds\": $$(( $$(date +%s) - t0 )), \"exit\": $$rc}" > out/bench/test_time.json; \
 	exit $$rc
@@ -64,7 +92,7 @@ bench: $(STAMP) build
 soak: $(STAMP)
 	USTIM_SOAK_HOURS=8 $(BIN)/python -m pytest -q -s host_tests/test_campaign_soak.py
 
-## test-mpy: only the MicroPython pass of the dual-runtime checks
+## test-mpy: only the MicroPython pass of the dual-runtime checks, with a count
 test-mpy: $(STAMP)
 	$(BIN)/python -m tools.dev.mpy_run
 
@@ -103,8 +131,10 @@ tools/shims/framebuf_font.bin:
 bench-display: $(STAMP)
 	$(BIN)/python -m tools.perf.bench_display
 
+## lint: ruff over the whole repository
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## clean: remove build/ and out/ (the generated files)
 clean:
 	rm -rf build out .pytest_cache

@@ -131,7 +131,7 @@ def _sigrok():
     exe = shutil.which("sigrok-cli")
     if exe is None:
         pytest.fail("sigrok-cli is not installed: apt-get install -y sigrok-cli "
-                    "(.ci/run does this)")
+                    "(make test does this)")
     return exe
 
 
