@@ -2,7 +2,7 @@
 docs/channel-states.md (a mermaid diagram plus a table of the events each state
 accepts without leaving it). A test keeps the document equal to this output.
 
-    python -m tools.dev.state_diagram > docs/channel-states.md
+    .venv/bin/python -m tools.dev.state_diagram > docs/channel-states.md
 """
 
 import sys
@@ -16,7 +16,7 @@ from ustim.core import channel as ch  # noqa: E402
 HEADER = """# Channel state machine
 
 Generated from `TABLE` in `firmware/ustim/core/channel.py` by
-`python -m tools.dev.state_diagram`; `host_tests/test_channel_doc.py` fails when the
+`.venv/bin/python -m tools.dev.state_diagram`; `host_tests/test_channel_doc.py` fails when the
 two differ. Any event not listed for a state is refused with a reason and
 changes nothing.
 
