@@ -2,6 +2,9 @@
 every preset; hand-broken traces fail with the right message."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,7 @@ from ustim.core.sequencer import Sequencer
 from ustim.core.spec import PulseSpec
 
 US = vcd.US
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def spec_trace(spec, t0_us, count):
@@ -278,3 +282,64 @@ def test_interval_panel_scales_to_the_periods_with_breaks_marked():
     assert list(lines["train break (1)"].get_ydata()) == [16000 * 0.97]   # on the top edge
     assert [t.get_text() for t in ax.texts] == ["10 s", "20 ms"]   # clipped: labelled
     assert list(lines["wrong (1)"].get_ydata()) == [13000]
+
+
+def _bench(*args):
+    return subprocess.run([sys.executable, "-m", "tools.bench", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_programs_file_missing_or_malformed_is_one_line_and_exit_2(tmp_path):
+    trace = tmp_path / "t.vcd"
+    a, b = tens_trace(10)
+    vcd.write(trace, a[1:], b[1:])
+    missing = tmp_path / "nope.json"
+    p = _bench("verify", str(trace), "--program", "tens", "--programs", str(missing))
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr == ("bench: verify: --programs %s: cannot read (No such file or "
+                        "directory)\n" % missing)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"programs": [')
+    p = _bench("verify", str(trace), "--program", "tens", "--programs", str(broken))
+    assert p.returncode == 2
+    assert p.stderr == "bench: verify: --programs %s: programs.json: not valid JSON\n" % broken
+
+
+def test_refused_program_entries_are_reported_not_dropped(tmp_path, capsys):
+    a, b = tens_trace(10)
+    trace = tmp_path / "t.vcd"
+    vcd.write(trace, a[1:], b[1:])
+    progs = tmp_path / "programs.json"
+    progs.write_text(json.dumps({"programs": [
+        {"id": "fast", "name": "Too fast", "kind": "TENS", "freq_hz": 500, "phase_us": 200},
+        {"id": "ok80", "name": "Fine", "kind": "TENS", "freq_hz": 100, "phase_us": 200,
+         "gap_us": 50}]}))
+    code = cli.main(["verify", str(trace), "--program", "OK80", "--programs", str(progs),
+                     "--no-plot"])
+    out = capsys.readouterr()
+    assert code == 0 and "vs program ok80" in out.out
+    refused = out.err.splitlines()
+    assert len(refused) == 1
+    assert refused[0] == ("verify: --programs %s: refused program 'fast' (#1): field freq_hz: "
+                          "frequency 500 Hz outside limit 150 Hz" % progs)
+    code = cli.main(["--json", "verify", str(trace), "--program", "ok80", "--programs",
+                     str(progs), "--no-plot"])
+    r = json.loads(capsys.readouterr().out)
+    assert [x.split(":")[0] for x in r["refused_programs"]] == ["program 'fast' (#1)"]
+    # The refused one cannot be verified against: it is named as unknown.
+    assert cli.main(["verify", str(trace), "--program", "fast", "--programs", str(progs),
+                     "--no-plot"]) == 2
+    assert "no program 'fast'" in capsys.readouterr().err
+
+
+def test_bench_output_piped_into_head_is_one_line_not_a_traceback(tmp_path):
+    a, b = tens_trace(10)
+    trace = tmp_path / "t.vcd"
+    vcd.write(trace, a[1:], b[1:])
+    p = subprocess.Popen([sys.executable, "-m", "tools.bench", "verify", str(trace),
+                          "--program", "tens", "--no-plot"], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.close()                     # as `| head -0`
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 2
+    assert err == "python -m tools.bench: output closed before it ended (broken pipe)\n"

@@ -282,14 +282,29 @@ def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None,
     return rows
 
 
-def find_program(pid, programs_file=None):
-    progs = list(PRESETS)
-    if programs_file:
+def load_programs(programs_file):
+    """(programs, refused) of a programs.json, checked as the device checks it
+    (ustim.core.custom): refused lists each entry left out, naming the
+    program, the field and the bound. A file that cannot be read or parsed at
+    all is an error (SystemExit)."""
+    try:
         data = Path(programs_file).read_bytes()
-        loaded, rejected = custom.load(data, limits.Envelope())
-        progs += loaded
+    except OSError as e:
+        raise SystemExit("verify: --programs %s: cannot read (%s)" % (
+            programs_file, e.strerror)) from None
+    loaded, rejected = custom.load(data, limits.Envelope())
+    whole = [r for r in rejected if r.program is None]
+    if whole:
+        raise SystemExit("verify: --programs %s: %s" % (programs_file, whole[0]))
+    return loaded, [str(r) for r in rejected]
+
+
+def find_program(pid, programs=()):
+    """The preset or custom program with this id, whatever its case (ids are
+    lower case on the device)."""
+    progs = list(PRESETS) + list(programs)
     for p in progs:
-        if str(p.pid) == str(pid):
+        if str(p.pid).lower() == str(pid).lower():
             return p
     raise SystemExit("no program %r (known: %s)" % (pid, ", ".join(str(p.pid) for p in progs)))
 
@@ -405,7 +420,10 @@ def main(argv, as_json=False):
                         "how many ticks of probe pulses an electrode check sends"
                         % PROBE_SAMPLES)
     opts = p.parse_args(argv)
-    prog = find_program(opts.program, opts.programs)
+    custom_progs, refused = load_programs(opts.programs) if opts.programs else ([], [])
+    for why in refused:
+        print("verify: --programs %s: refused %s" % (opts.programs, why), file=sys.stderr)
+    prog = find_program(opts.program, custom_progs)
     try:
         cap = vcd.read(opts.capture)
         names = (opts.a or "ch%d_a" % opts.channel, opts.b or "ch%d_b" % opts.channel)
@@ -424,7 +442,8 @@ def main(argv, as_json=False):
              opts.probe_samples)
     if as_json:
         print(json.dumps({"ok": ok, "program": prog.pid, "tolerance_us": tol, "plot": png,
-                          "checks": [{"name": n, "ok": k, "detail": d} for n, k, d in rows]}))
+                          "checks": [{"name": n, "ok": k, "detail": d} for n, k, d in rows],
+                          "refused_programs": refused}))
     else:
         print("%s vs program %s (%s), tolerance %s us" % (
             opts.capture, prog.pid, prog.name, us(round(tol * US))))

@@ -6,7 +6,9 @@
 """
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -38,6 +40,33 @@ def parse(argv):
     return p.parse_args(argv)
 
 
+def out_problem(out):
+    """Why the run could not write its files into `out`, or None. Creates the
+    folder: the check is that a file can be made there, before the run."""
+    if out.exists() and not out.is_dir():
+        return "--out %s: is a file, not a folder" % out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        return "--out %s: cannot write there (%s)" % (out, e.strerror or e)
+    return None
+
+
+def terminal_problem():
+    """Why --interactive cannot draw here, or None."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return "--interactive needs a terminal (stdin and stdout); use --pty to drive it " \
+               "from another program"
+    from tools.sim.live import SCREEN_COLS, SCREEN_ROWS
+    size = os.get_terminal_size(sys.stdout.fileno())
+    if size.columns < SCREEN_COLS or size.lines < SCREEN_ROWS:
+        return "--interactive needs a terminal of at least %d x %d characters (this one is " \
+               "%d x %d)" % (SCREEN_COLS, SCREEN_ROWS, size.columns, size.lines)
+    return None
+
+
 def main(argv):
     args = parse(argv)
     if args.scenario is None:
@@ -47,6 +76,12 @@ def main(argv):
         scenario = load(args.scenario)
     except ScenarioError as e:
         print("scenario error: %s" % e, file=sys.stderr)
+        return 2
+    problem = out_problem(Path(args.out))
+    if problem is None and args.interactive:
+        problem = terminal_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
         return 2
     from tools.sim.out.stats import channel_stats
     from tools.sim.out.write import write_all
