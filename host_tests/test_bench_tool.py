@@ -40,8 +40,9 @@ def run(capsys, *argv):
 
 def test_one_command_human_and_json(device, capsys):
     srv, ctl, host = device
-    code, out, _ = run(capsys, "--port", srv.path, "select", "1", "tens")
-    assert code == 0 and "program: tens" in out and "max_ua: 80.000 mA" in out
+    code, out, _ = run(capsys, "--port", srv.path, "select", "1", "TENS")    # any case
+    assert code == 0 and "program: tens" in out and "max_ma: 80.000" in out
+    assert ctl.chans[0].program.pid == "tens"
     code, out, _ = run(capsys, "--port", srv.path, "--json", "amp", "1", "12.5")
     assert code == 0 and json.loads(out) == {"ok": True, "ch": 1, "target_ua": 12500}
     assert ctl.chans[0].ch.target_ua == 12500
@@ -117,3 +118,24 @@ def test_real_process_through_the_pty(device):
                        timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["protocol"] == 1
+
+
+def test_units_are_ma_with_ma_keys_in_status_log_and_monitor(device, capsys):
+    srv, ctl, host = device
+    assert run(capsys, "--port", srv.path, "select", "1", "tens")[0] == 0
+    code, out, _ = run(capsys, "--port", srv.path, "amp", "1", "12.5")
+    assert code == 0 and out.splitlines() == ["ch: 1", "target_ma: 12.500"]
+    for argv in (("status",), ("monitor", "--count", "1")):
+        code, out, _ = run(capsys, "--port", srv.path, *argv)
+        lines = out.splitlines()
+        header = next(ln for ln in lines if ln.startswith("ch "))
+        assert "target mA" in header and "level mA" in header and "max mA" in header
+        assert "_ua" not in out and " uA" not in out
+        ch1 = next(ln for ln in lines if ln.startswith("1 "))
+        assert "12.500" in ch1 and "80.000" in ch1
+    code, out, _ = run(capsys, "--port", srv.path, "log", "2")
+    header, first = out.splitlines()[:2]
+    assert header.split() == ["seq", "start_s", "ch", "program", "duration_s", "peak_ma",
+                              "mean_ma", "charge_nc", "fault"]
+    rec = host.log_records(2)[0]
+    assert first.split()[5:7] == ["%.3f" % (rec.peak_ua / 1000), "%.3f" % (rec.mean_ua / 1000)]

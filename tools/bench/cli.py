@@ -51,6 +51,10 @@ def _print_reply(args, line, r):
 
 
 def _one(args, words):
+    if words[0].lower() == "select" and len(words) == 3:
+        # Program ids are lower case on the device; accept them in any case,
+        # as the device accepts command names.
+        words = words[:2] + [words[2].lower()]
     line = " ".join(words)
     with _open(args) as link:
         r = link.request(line)
