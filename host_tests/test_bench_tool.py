@@ -139,3 +139,27 @@ def test_units_are_ma_with_ma_keys_in_status_log_and_monitor(device, capsys):
                               "mean_ma", "charge_nc", "fault"]
     rec = host.log_records(2)[0]
     assert first.split()[5:7] == ["%.3f" % (rec.peak_ua / 1000), "%.3f" % (rec.mean_ua / 1000)]
+
+
+def test_monitor_csv_is_a_time_series_per_channel(device, capsys, tmp_path):
+    srv, ctl, host = device
+    assert run(capsys, "--port", srv.path, "select", "1", "tens")[0] == 0
+    assert run(capsys, "--port", srv.path, "amp", "1", "12")[0] == 0
+    host.ohm = [1800, None]
+    path = tmp_path / "status.csv"
+    code, out, _ = run(capsys, "--port", srv.path, "monitor", "--count", "3", "--interval",
+                       "0.05", "--csv", str(path))
+    assert code == 0 and out.count("refresh") == 3
+    rows = list(csv.DictReader(path.open()))
+    assert [(r["ch"]) for r in rows] == ["1", "2"] * 3
+    times = [float(r["t_s"]) for r in rows[::2]]
+    assert times[0] < times[1] < times[2] and times[1] - times[0] >= 0.04
+    ch1 = rows[0]
+    assert (ch1["state"], ch1["program"], ch1["target_ua"], ch1["level_ua"], ch1["ohm"]) == (
+        "OFF", "tens", "12000", "0", "1800")
+    assert (rows[1]["state"], rows[1]["program"], rows[1]["ohm"]) == ("OFF", "", "")
+    assert set(rows[0]) == {"t_s", "ch", "state", "program", "stage", "target_ua", "level_ua",
+                            "out_ua", "ohm", "fault"}
+    code, _, err = run(capsys, "--port", srv.path, "monitor", "--count", "1", "--csv",
+                       str(tmp_path / "no" / "such" / "dir.csv"))
+    assert code == 2 and "No such file or directory" in err

@@ -101,3 +101,28 @@ def write_log_csv(records, path):
         w.writerow(LOG_FIELDS)
         for rec in records:
             w.writerow([rec[k] for k in LOG_FIELDS])
+
+
+STATUS_FIELDS = ("t_s", "ch", "state", "program", "stage", "target_ua", "level_ua", "out_ua",
+                 "ohm", "fault")
+
+
+class StatusCsv:
+    """`monitor --csv`: one row per channel per status reply, t_s seconds from
+    the first; written through at once, so an interrupted monitor keeps every
+    row it showed."""
+
+    def __init__(self, path):
+        self.f = open(path, "w", newline="")
+        self.w = csv.writer(self.f)
+        self.w.writerow(STATUS_FIELDS)
+        self.f.flush()
+
+    def add(self, t_s, r):
+        for c in r["channels"]:
+            row = dict(c, t_s="%.3f" % t_s)
+            self.w.writerow(["" if row.get(k) is None else row[k] for k in STATUS_FIELDS])
+        self.f.flush()
+
+    def close(self):
+        self.f.close()
