@@ -3,7 +3,7 @@ field is refused naming that field and its bound while the others load, and
 arbitrary bytes, JSON shapes and value types never raise out of the loader.
 
 Validity here is stated independently of the firmware: the generators build
-entries from the bounds of docs/programs.md and shared SAFETY.md.
+entries from the bounds of docs/programs.md and docs/safety-limits.md.
 """
 
 import json

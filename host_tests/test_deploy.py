@@ -156,3 +156,10 @@ def test_a_board_file_given_by_path_deploys_like_its_name(tmp_path, capsys):
     assert "cp build/deploy/mypico/board.py :board.py" in out
     assert (ROOT / "build" / "deploy" / "mypico" / "board.py").read_text() == path.read_text()
     shutil.rmtree(ROOT / "build" / "deploy" / "mypico")
+
+
+def test_docs_deploy_shows_the_file_count_deploy_stages():
+    staged = ROOT / deploy.stage("pico")
+    count = sum(1 for p in staged.rglob("*") if p.is_file())
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    assert "# pico: %d files staged in build/deploy/pico" % count in doc

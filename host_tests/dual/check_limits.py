@@ -1,5 +1,5 @@
 # The safety envelope, on both runtimes. Figures are worked by hand from the
-# formulas in shared SAFETY.md (I_rms = I_peak * sqrt(phase time per pulse * f)).
+# formulas in docs/safety-limits.md (I_rms = I_peak * sqrt(phase time per pulse * f)).
 from dualcheck import Lcg, eq, raises, true
 from ustim.core import limits
 from ustim.core.spec import PulseSpec

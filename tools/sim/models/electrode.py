@@ -10,7 +10,7 @@ the end of the phase (its peak) is
 and if that exceeds the compliance voltage the current collapses to what
 compliance allows: I = Vc / Z with Z = V / I from the formula above.
 
-Values (project choice; SAFETY.md: the literature gives no single set):
+Values (project choice; docs/safety-limits.md: the literature gives no single set):
 Rs 100-500 ohm, Rp 1-10 kohm, Cp 20-200 nF for gel pads. Measured TENS electrodes
 are 1-7.8 kohm (Nolan 1991); FDA characterisation loads are 500 ohm, 2 k, 10 k
 (a pure resistor is Rp = 0).
