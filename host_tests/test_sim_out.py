@@ -275,7 +275,7 @@ def test_bad_recording_is_refused_before_writing(tmp_path):
 def test_example_session_writes_everything(tmp_path):
     rec = knee_session()
     written = write_all(rec, tmp_path)
-    assert len(written) == 8 + len(rec.frames)
+    assert len(written) == 10 + len(rec.frames)
     tr = read_vcd(tmp_path / "trace.vcd")
     # ch1 stops at the lead-off (20 s) and restarts after the clear (30 s).
     ch1_rises = [t for t, v in tr.edges("ch1_a") if v]
@@ -298,3 +298,25 @@ def test_a_second_run_into_the_same_folder_leaves_nothing_of_the_first(tmp_path)
     written = write_all(rec, tmp_path)
     assert not (tmp_path / "oled.gif").exists() and "oled.gif" not in written
     assert [p.name for p in (tmp_path / "oled").iterdir()] == ["notes.txt"]
+
+
+def test_trace_sr_samples_at_the_coarsest_period_that_keeps_every_edge(run):
+    rec, expected, out, _ = run
+    import zipfile
+
+    import numpy as np
+
+    from tools.sim.out.srzip import sample_us
+    from tools.sim.out.vcd_changes import changes, end_us
+    period = sample_us(changes(rec), end_us(rec))
+    assert period == 10                 # ch2's 3150 us edge: not a multiple of 20
+    with zipfile.ZipFile(out / "trace.sr") as z:
+        assert "samplerate=100 kHz" in z.read("metadata").decode().splitlines()
+        chunks = sorted((m for m in z.namelist() if m.startswith("logic-1-")),
+                        key=lambda m: int(m.rsplit("-", 1)[1]))
+        logic = np.frombuffer(b"".join(z.read(m) for m in chunks), dtype=np.uint8)
+    assert len(logic) == end_us(rec) // period
+    for bit, wire in enumerate(WIRES):
+        level = (logic >> bit) & 1
+        at = np.flatnonzero(np.diff(level)) + 1
+        assert [(int(k) * period, int(level[k])) for k in at] == expected[wire], wire

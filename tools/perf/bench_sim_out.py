@@ -3,7 +3,7 @@
     python -m tools.perf.bench_sim_out [MINUTES ...]      (default 3 30)
 
 For each length: a two-channel 100 Hz session (4 edges per pulse), trace.vcd
-through both engines, then write_all for the whole folder.
+through both engines, trace.sr, then write_all for the whole folder.
 """
 import sys
 import tempfile
@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tools.sim.out.recording import Recording
+from tools.sim.out.srzip import write_sr
 from tools.sim.out.vcd_changes import changes, edge_count
 from tools.sim.out.vcd_write import ENGINES, write_vcd
 
@@ -45,6 +46,10 @@ def main(argv):
                 size = (Path(d) / "trace.vcd").stat().st_size
                 print("  trace.vcd %-6s %.2f s  %.0f edges/s  %.1f MB" % (
                     engine, dt, edges / dt, size / 1e6))
+            t = time.perf_counter()
+            period = write_sr(rec, Path(d) / "trace.sr")
+            print("  trace.sr %d us samples %.2f s  %.1f MB" % (
+                period, time.perf_counter() - t, (Path(d) / "trace.sr").stat().st_size / 1e6))
             t = time.perf_counter()
             write_all(rec, Path(d) / "all")
             print("  write_all (pyvcd) %.2f s" % (time.perf_counter() - t))

@@ -1,10 +1,12 @@
 # write_all: every output file of a simulated run, in one folder.
 from pathlib import Path
 
+from tools.sim.out.gtkw import write_gtkw
 from tools.sim.out.logs import write_console_log, write_events_log, write_summary_json
 from tools.sim.out.oled import write_oled
 from tools.sim.out.pulses_csv import write_pulses_csv
 from tools.sim.out.report import report_text
+from tools.sim.out.srzip import write_sr
 from tools.sim.out.vcd_changes import SIGNALS
 from tools.sim.out.vcd_write import write_vcd
 from tools.sim.out.waveform import write_waveform_png
@@ -12,6 +14,8 @@ from tools.sim.out.waveform import write_waveform_png
 # (file, what it holds), in the order report.md lists them.
 FILES = (
     ("trace.vcd", "logic trace for PulseView or GTKWave: %s" % ", ".join(n for n, _ in SIGNALS)),
+    ("trace.sr", "the same trace as a sigrok session: PulseView shows the currents too"),
+    ("trace.gtkw", "GTKWave save file for trace.vcd: signals per channel, currents as steps"),
     ("pulses.csv", "one row per pulse: channel, timing, amplitude, charge per phase"),
     ("waveform.png", "overview of the run and a zoom on pulses of each channel"),
     ("oled.gif", "the display, animated at the pace it changed"),
@@ -32,6 +36,10 @@ def write_all(rec, outdir, vcd_engine="pyvcd"):
     written = {}
     edges = write_vcd(rec, outdir / "trace.vcd", engine=vcd_engine)
     written["trace.vcd"] = outdir / "trace.vcd"
+    write_sr(rec, outdir / "trace.sr")
+    written["trace.sr"] = outdir / "trace.sr"
+    write_gtkw(outdir / "trace.gtkw")
+    written["trace.gtkw"] = outdir / "trace.gtkw"
     write_pulses_csv(rec, outdir / "pulses.csv")
     written["pulses.csv"] = outdir / "pulses.csv"
     write_waveform_png(rec, outdir / "waveform.png")
