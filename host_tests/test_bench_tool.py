@@ -12,7 +12,7 @@ from console_host import FakeHost, add_records
 
 from tools.bench import cli
 from tools.bench.link import Link, LinkError
-from tools.bench.pty_server import open_pty
+from tools.sim.pty import open_pty
 from ustim.core import channel as C
 from ustim.core import limits
 from ustim.core.console import Console
@@ -40,8 +40,9 @@ def run(capsys, *argv):
 
 def test_one_command_human_and_json(device, capsys):
     srv, ctl, host = device
-    code, out, _ = run(capsys, "--port", srv.path, "select", "1", "tens")
-    assert code == 0 and "program: tens" in out and "max_ua: 80.000 mA" in out
+    code, out, _ = run(capsys, "--port", srv.path, "select", "1", "TENS")    # any case
+    assert code == 0 and "program: tens" in out and "max_ma: 80.000" in out
+    assert ctl.chans[0].program.pid == "tens"
     code, out, _ = run(capsys, "--port", srv.path, "--json", "amp", "1", "12.5")
     assert code == 0 and json.loads(out) == {"ok": True, "ch": 1, "target_ua": 12500}
     assert ctl.chans[0].ch.target_ua == 12500
@@ -117,3 +118,48 @@ def test_real_process_through_the_pty(device):
                        timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["protocol"] == 1
+
+
+def test_units_are_ma_with_ma_keys_in_status_log_and_monitor(device, capsys):
+    srv, ctl, host = device
+    assert run(capsys, "--port", srv.path, "select", "1", "tens")[0] == 0
+    code, out, _ = run(capsys, "--port", srv.path, "amp", "1", "12.5")
+    assert code == 0 and out.splitlines() == ["ch: 1", "target_ma: 12.500"]
+    for argv in (("status",), ("monitor", "--count", "1")):
+        code, out, _ = run(capsys, "--port", srv.path, *argv)
+        lines = out.splitlines()
+        header = next(ln for ln in lines if ln.startswith("ch "))
+        assert "target mA" in header and "level mA" in header and "max mA" in header
+        assert "_ua" not in out and " uA" not in out
+        ch1 = next(ln for ln in lines if ln.startswith("1 "))
+        assert "12.500" in ch1 and "80.000" in ch1
+    code, out, _ = run(capsys, "--port", srv.path, "log", "2")
+    header, first = out.splitlines()[:2]
+    assert header.split() == ["seq", "start_s", "ch", "program", "duration_s", "peak_ma",
+                              "mean_ma", "charge_nc", "fault"]
+    rec = host.log_records(2)[0]
+    assert first.split()[5:7] == ["%.3f" % (rec.peak_ua / 1000), "%.3f" % (rec.mean_ua / 1000)]
+
+
+def test_monitor_csv_is_a_time_series_per_channel(device, capsys, tmp_path):
+    srv, ctl, host = device
+    assert run(capsys, "--port", srv.path, "select", "1", "tens")[0] == 0
+    assert run(capsys, "--port", srv.path, "amp", "1", "12")[0] == 0
+    host.ohm = [1800, None]
+    path = tmp_path / "status.csv"
+    code, out, _ = run(capsys, "--port", srv.path, "monitor", "--count", "3", "--interval",
+                       "0.05", "--csv", str(path))
+    assert code == 0 and out.count("refresh") == 3
+    rows = list(csv.DictReader(path.open()))
+    assert [(r["ch"]) for r in rows] == ["1", "2"] * 3
+    times = [float(r["t_s"]) for r in rows[::2]]
+    assert times[0] < times[1] < times[2] and times[1] - times[0] >= 0.04
+    ch1 = rows[0]
+    assert (ch1["state"], ch1["program"], ch1["target_ua"], ch1["level_ua"], ch1["ohm"]) == (
+        "OFF", "tens", "12000", "0", "1800")
+    assert (rows[1]["state"], rows[1]["program"], rows[1]["ohm"]) == ("OFF", "", "")
+    assert set(rows[0]) == {"t_s", "ch", "state", "program", "stage", "target_ua", "level_ua",
+                            "out_ua", "ohm", "fault"}
+    code, _, err = run(capsys, "--port", srv.path, "monitor", "--count", "1", "--csv",
+                       str(tmp_path / "no" / "such" / "dir.csv"))
+    assert code == 2 and "No such file or directory" in err

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from tools.build import ROOT
+from tools.dev.build import ROOT
 from ustim import board
 
 WIRING = {"pico": "wiring-pico.md", "esp32_devkitc": "wiring-esp32.md"}

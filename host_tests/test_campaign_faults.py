@@ -8,7 +8,7 @@ is OFF/FAULT/down, no amplitude step beyond the ramp bound, dose = pulses."""
 import pytest
 
 from campaign_rig import Rig
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim.core import channel as C
 from ustim.core import settings as S
 from ustim.core import usage_log

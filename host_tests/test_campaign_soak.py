@@ -50,7 +50,7 @@ class TrainLog:
 def test_soak_back_to_back_sessions_no_drift_no_missed_tick():
     prog = find("tens")
     period = 1000000 // prog.hz
-    rig = Rig(seed=2)          # channel 1: a 1.2 kohm gel pad (tools/electrode.healthy)
+    rig = Rig(seed=2)          # channel 1: a 1.2 kohm gel pad (tools/sim/models/electrode.healthy)
     log = TrainLog(period)
     rig.on_pulse = log.pulse
     for line in ("select 1 tens", "timer %d" % SESSION_MIN, "amp 1 20", "start 1"):

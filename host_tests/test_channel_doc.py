@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from tools import state_diagram
+from tools.dev import state_diagram
 from ustim.core import channel as C
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "channel-states.md"
@@ -11,7 +11,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "channel-states.md"
 
 def test_document_is_generated_from_the_table():
     assert DOC.read_text() == state_diagram.render(), (
-        "docs/channel-states.md is stale: run python -m tools.state_diagram > " + str(DOC))
+        "docs/channel-states.md is stale: run python -m tools.dev.state_diagram > " + str(DOC))
 
 
 def test_diagram_edges_equal_table_transitions():

@@ -3,7 +3,7 @@ field is refused naming that field and its bound while the others load, and
 arbitrary bytes, JSON shapes and value types never raise out of the loader.
 
 Validity here is stated independently of the firmware: the generators build
-entries from the bounds of docs/programs.md and shared SAFETY.md.
+entries from the bounds of docs/programs.md and docs/safety-limits.md.
 """
 
 import json
@@ -63,7 +63,7 @@ def valid_entry(draw, pid):
         if fits:
             e["burst_pulses"] = n
             e["burst_hz"] = draw(st.sampled_from(fits))
-    # SAFETY.md: EMS on/off each >= 1 s, so an EMS program always cycles; a
+    # docs/safety-limits.md: EMS on/off each >= 1 s, so an EMS program always cycles; a
     # TENS program may.
     if kind.upper() == "EMS" or draw(st.booleans()):
         on = draw(st.integers(4, 60))

@@ -5,12 +5,13 @@ the files in firmware/."""
 import json
 import os
 import shlex
+import shutil
 import subprocess
 
 import pytest
 
-from tools import deploy, package_json
-from tools.build import ROOT, sources
+from tools.dev import deploy, package_json
+from tools.dev.build import ROOT, sources
 
 BOARDS = ["esp32_devkitc", "pico"]
 
@@ -112,3 +113,53 @@ def test_manifest_freezes_the_package_and_requires_ssd1306():
     else:
         assert main_frozen == []
     assert "include" not in kinds
+
+
+def _bad_board(tmp_path):
+    # Both B pins on GPIO 5: the firmware's board check finds three problems.
+    good, bad = "PIN_B = " + "(3, 7)", "PIN_B = " + "(5, 5)"   # joined: no pin literal here
+    text = (ROOT / "boards" / "pico.py").read_text().replace(good, bad)
+    path = tmp_path / "badboard.py"
+    path.write_text(text)
+    return path
+
+
+def test_a_board_with_problems_is_refused_and_nothing_copied(tmp_path, monkeypatch, capsys):
+    path = _bad_board(tmp_path)
+    ran = []
+    monkeypatch.setattr(deploy.subprocess, "run", lambda *a, **kw: ran.append(a))
+    assert deploy.main(["--board", str(path), "--port", "/dev/ttyACM0"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and ran == []
+    assert not (ROOT / "build" / "deploy" / "badboard").exists()
+    lines = out.err.splitlines()
+    assert lines[0].startswith("deploy refused: board file %s has 3 problems" % path)
+    assert lines[1:] == ["  PIN_B[1] = 5 is also PIN_B[0]",
+                         "  PIN_B[0] = 5 must be PIN_A[0] + 1 = 3 on rp2",
+                         "  PIN_B[1] = 5 must be PIN_A[1] + 1 = 7 on rp2"]
+
+
+def test_make_deploy_refuses_a_bad_board(tmp_path):
+    path = _bad_board(tmp_path)
+    proc = subprocess.run(["make", "-s", "-o", ".venv/.installed", "deploy",
+                           "BOARD=" + str(path), "PORT=/dev/ttyACM0"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "mpremote" not in proc.stdout and "has 3 problems" in proc.stderr
+
+
+def test_a_board_file_given_by_path_deploys_like_its_name(tmp_path, capsys):
+    path = tmp_path / "mypico.py"
+    path.write_text((ROOT / "boards" / "pico.py").read_text())
+    assert deploy.main(["--board", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "cp build/deploy/mypico/board.py :board.py" in out
+    assert (ROOT / "build" / "deploy" / "mypico" / "board.py").read_text() == path.read_text()
+    shutil.rmtree(ROOT / "build" / "deploy" / "mypico")
+
+
+def test_docs_deploy_shows_the_file_count_deploy_stages():
+    staged = ROOT / deploy.stage("pico")
+    count = sum(1 for p in staged.rglob("*") if p.is_file())
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    assert "# pico: %d files staged in build/deploy/pico" % count in doc

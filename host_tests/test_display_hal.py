@@ -6,7 +6,7 @@ import importlib
 import machine
 import pytest
 
-from tools import oled_model
+from tools.sim.models import oled_panel
 from ustim.core import buttons as B
 from ustim.core.ui import screens
 
@@ -18,13 +18,13 @@ def disp():
     machine.reset_state()
     display = importlib.import_module("ustim.hal.display")
     i2c = machine.I2C(pico.I2C_ID, scl=machine.Pin(pico.PIN_SCL), sda=machine.Pin(pico.PIN_SDA))
-    model, writes = oled_model.attach(i2c, pico.OLED_ADDR)
+    model, writes = oled_panel.attach(i2c, pico.OLED_ADDR)
     d = display.Display(i2c, pico.OLED_ADDR)
     return d, model, writes
 
 
 def _draw(d, name):
-    from tools import ui_samples
+    from tools.dev import ui_samples
     m, v = ui_samples.build(name)
     screens.draw(d.fb, m, v)
     d.mark()
@@ -68,7 +68,7 @@ def test_each_run_is_one_command_write_and_one_data_write(disp):
 
 def test_a_small_change_sends_only_its_chunks(disp):
     d, model, _ = disp
-    from tools import ui_samples
+    from tools.dev import ui_samples
     m, v = ui_samples.build("home")
     screens.draw(d.fb, m, v)
     d.mark()
@@ -91,7 +91,7 @@ def test_a_small_change_sends_only_its_chunks(disp):
 
 def test_every_screen_reaches_the_panel_intact(disp):
     d, model, _ = disp
-    from tools import ui_samples
+    from tools.dev import ui_samples
     for name in ui_samples.names():
         _draw(d, name)
         while d.flush(48):

@@ -7,7 +7,7 @@ import machine
 import pytest
 
 from boards import esp32_devkitc, pico
-from tools.electrode import RAW_MAX, Electrode, to_raw
+from tools.sim.models.electrode import RAW_MAX, Electrode, to_raw
 from ustim.hal.sense import Sense, fixed_scale, to_units
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import device_rig as R
 from boards import esp32_devkitc, pico
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim import app as app_mod
 from ustim.core import settings as S
 from ustim.core.sequencer import Sequencer

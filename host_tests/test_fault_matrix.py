@@ -4,8 +4,8 @@ stops the output within budget, latches, and clearing restarts from 0."""
 
 import pytest
 
-from tools.electrode import Electrode
-from tools.fault_loop import FaultLoop
+from tools.sim.models.electrode import Electrode
+from tools.perf.fault_loop import FaultLoop
 from ustim.core import channel as C
 from ustim.core.programs import PRESETS
 

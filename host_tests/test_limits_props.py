@@ -1,4 +1,4 @@
-"""The envelope against an independent statement of SAFETY.md's limits.
+"""The envelope against an independent statement of the limits of docs/safety-limits.md.
 
 The reference below is written from the physical formulas in SI units with
 exact fractions (no shared code with limits.py): I_rms = I * sqrt(t_phase * f),
@@ -20,7 +20,7 @@ US = F(1, 1000000)
 UA = F(1, 1000000)
 
 
-# SAFETY.md's figures; TIGHT lowers the amplitude-dependent ones so that the
+# docs/safety-limits.md's figures; TIGHT lowers the amplitude-dependent ones so that the
 # rms, power and energy limits bind too (with the defaults the 80 mA peak cap
 # keeps them out of reach on most pads).
 DEFAULT = {"peak_ma": 80, "rms_ma": 50, "density_ma_cm2": 3, "power_w_cm2": F(1, 4),
@@ -33,7 +33,7 @@ TIGHT_ENV = limits.Envelope({"max_peak_ua": 60000, "max_rms_ua": 8000,
 
 
 def reference_ok(spec, ua, area_mm2, lim=DEFAULT):
-    """True when every SAFETY.md limit holds (exact arithmetic, SI units)."""
+    """True when every limit of docs/safety-limits.md holds (exact arithmetic, SI units)."""
     f_max = 100 if spec.ems else 150
     if not (50 <= spec.pos_us <= 400 and spec.neg_us == spec.pos_us):
         return False

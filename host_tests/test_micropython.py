@@ -8,7 +8,7 @@ import functools
 
 import pytest
 
-from tools import mpy_run
+from tools.dev import mpy_run
 
 CASES = [(mod, name) for mod in mpy_run.check_modules() for name in mpy_run.check_names(mod)]
 

@@ -6,8 +6,8 @@ watchdog must neither stop the output nor warn, and must take its baseline."""
 import pytest
 
 from boards import esp32_devkitc
-from tools.electrode import healthy
-from tools.fault_loop import FaultLoop
+from tools.sim.models.electrode import healthy
+from tools.perf.fault_loop import FaultLoop
 from ustim.core import channel as C
 from ustim.core.programs import PRESETS, find
 
@@ -72,7 +72,7 @@ def test_every_preset_session_never_trips(prog):
 
 def test_low_amplitude_session_near_the_measure_floor():
     # 2 mA on a low-impedance pad: the readings are noisiest relative to bounds.
-    from tools.electrode import Electrode
+    from tools.sim.models.electrode import Electrode
     el = Electrode(rs=100, rp=1000, cp_nf=200, seed=9)
     lp = FaultLoop(el, hz=150, amp_ua=2000, phase_us=50)
     _assert_clean(lp, _session(lp))

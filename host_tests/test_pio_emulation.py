@@ -1,4 +1,4 @@
-"""The RP2040 pulse engine, cycle by cycle in pioemu (tools/pio_bench.py):
+"""The RP2040 pulse engine, cycle by cycle in pioemu (tools/perf/pio_bench.py):
 the real engine code feeds the real program; every edge must land on the
 cycle the reference model (ustim.core.pulses) gives, A and B are never high in
 the same cycle, at most 2 pulses follow the last feed, and stop() takes the
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from boards import pico
-from tools.pio_bench import pulses_from_edges, started
+from tools.perf.pio_bench import pulses_from_edges, started
 from ustim.core import limits, pulses
 from ustim.core.spec import PulseSpec
 

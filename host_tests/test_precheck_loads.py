@@ -4,8 +4,8 @@ electrodes with a reason, leaving the output off."""
 
 import pytest
 
-from tools.electrode import Electrode, healthy, resistor
-from tools.fault_loop import FaultLoop
+from tools.sim.models.electrode import Electrode, healthy, resistor
+from tools.perf.fault_loop import FaultLoop
 from ustim.core import channel as C
 from ustim.core.precheck import R_OPEN, R_SHORT
 

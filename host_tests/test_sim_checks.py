@@ -1,7 +1,7 @@
 # The checks test_sim_scenarios relies on must find what they look for: each
 # is shown a hand-made recording with exactly one defect.
 import sim_checks as K
-from tools.sim_out.recording import Recording
+from tools.sim.out.recording import Recording
 from ustim.core import limits
 
 AREA = 2500

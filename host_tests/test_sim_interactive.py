@@ -1,13 +1,18 @@
 """`python -m tools.sim --interactive` in a terminal: keys are the buttons,
 the OLED is drawn with block characters, q stops with the outputs off."""
 
+import fcntl
 import os
 import select
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
+
+from tools.sim.live import SCREEN_COLS, SCREEN_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,8 +44,19 @@ class _Screen:
         return needle in self.data
 
 
-def test_keys_drive_the_board_and_q_stops_it(tmp_path):
+def _terminal(cols, rows):
     master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return master, slave
+
+
+def _run(args, stdin, stdout):
+    return subprocess.run([sys.executable, "-m", "tools.sim", *args], cwd=ROOT, stdin=stdin,
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+def test_keys_drive_the_board_and_q_stops_it(tmp_path):
+    master, slave = _terminal(SCREEN_COLS, SCREEN_ROWS)
     proc = subprocess.Popen([sys.executable, "-m", "tools.sim", "--interactive", "--out",
                              str(tmp_path)], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave)
     os.close(slave)
@@ -67,3 +83,26 @@ def test_keys_drive_the_board_and_q_stops_it(tmp_path):
     assert "key m: button mode" in events and "key p: button power" in events
     assert "emergency stop" in events
     assert "simulation stopped: outputs off" in events
+
+
+def test_without_a_terminal_one_line_and_exit_2(tmp_path):
+    p = _run(["--interactive", "--out", str(tmp_path)], subprocess.DEVNULL, subprocess.PIPE)
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.splitlines() == [
+        "--interactive needs a terminal (stdin and stdout); use --pty to drive it from "
+        "another program"]
+    assert list(tmp_path.iterdir()) == []          # checked before the run
+
+
+def test_a_terminal_too_small_says_the_size_it_needs(tmp_path):
+    master, slave = _terminal(80, 24)
+    try:
+        p = _run(["--interactive", "--out", str(tmp_path)], slave, slave)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert p.returncode == 2
+    assert p.stderr.splitlines() == [
+        "--interactive needs a terminal of at least %d x %d characters (this one is 80 x 24)"
+        % (SCREEN_COLS, SCREEN_ROWS)]
+    assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-# The simulated board's output files (tools/sim_out): each file says exactly
+# The simulated board's output files (tools/sim/out): each file says exactly
 # what the recording holds, and the tools users open them with can read them.
 import csv
 import json
@@ -9,14 +9,14 @@ import subprocess
 import pytest
 from PIL import Image
 
-from tools.sim_out import oled
-from tools.sim_out.example import knee_session, screen
-from tools.sim_out.pulses_csv import COLUMNS
-from tools.sim_out.recording import FRAME_BYTES, Recording
-from tools.sim_out.vcd_read import read_vcd
-from tools.sim_out.vcd_write import write_vcd
-from tools.sim_out.waveform import DPI, SIZE_IN
-from tools.sim_out.write import write_all
+from tools.sim.out import oled
+from tools.sim.out.example import knee_session, screen
+from tools.sim.out.pulses_csv import COLUMNS
+from tools.sim.out.recording import FRAME_BYTES, Recording
+from tools.sim.out.vcd_read import read_vcd
+from tools.sim.out.vcd_write import write_vcd
+from tools.sim.out.waveform import DPI, SIZE_IN
+from tools.sim.out.write import write_all
 from ustim.core import pulses as ref
 from ustim.core.spec import PulseSpec
 
@@ -49,8 +49,10 @@ def _record():
     rec.frames.append((0, "boot", screen(["ustim", "boot"])))
     rec.frames.append((300, "run", screen(["run", "20.0 mA"], (0.25, 0.3))))
     rec.frames.append((5000, "done", screen(["done"])))
-    rec.events += [(0, "boot"), (950, "ch2 fault: short"), (960, "ch2 fault cleared"),
-                   (1000, "two\nlines")]
+    # Words alone make no fault: only what the firmware latched (rec.faults).
+    rec.events += [(0, "boot"), (950, "ch2 FAULT short"), (960, "ch2 fault cleared"),
+                   (970, "ch1 select short"), (1000, "two\nlines")]
+    rec.faults.append((950, 1, "short"))
     rec.console += [(10, "in", "status"), (12, "out", "ok")]
     rec.summary = {"speed_x": 123.0}
     return rec, expected
@@ -129,7 +131,7 @@ def _sigrok():
     exe = shutil.which("sigrok-cli")
     if exe is None:
         pytest.fail("sigrok-cli is not installed: apt-get install -y sigrok-cli "
-                    "(.ci/run does this)")
+                    "(make test does this)")
     return exe
 
 
@@ -223,8 +225,9 @@ def test_gif_folds_identical_consecutive_frames(tmp_path):
 def test_logs(run):
     _, _, out, _ = run
     events = (out / "events.log").read_text().split("\n")
-    assert events[:5] == ["   0.000 boot", "   0.950 ch2 fault: short",
-                          "   0.960 ch2 fault cleared", "   1.000 two", "   1.000 lines"]
+    assert events[:6] == ["   0.000 boot", "   0.950 ch2 FAULT short",
+                          "   0.960 ch2 fault cleared", "   0.970 ch1 select short",
+                          "   1.000 two", "   1.000 lines"]
     console = (out / "console.log").read_text().split("\n")
     assert console[:2] == ["   0.010 > status", "   0.012 < ok"]
 
@@ -237,11 +240,11 @@ def test_summary_json(run):
     assert r["counts"]["pulses"] == sum(COUNTS)
     assert r["counts"]["edges"] == 4 * sum(COUNTS) + 2
     assert r["counts"]["frames"] == 3
-    # The cleared event is the end of a fault, not another one.
     assert r["counts"]["faults"] == 1
+    assert r["faults"] == [{"t_ms": 950, "channel": 2, "kind": "short"}]
     ch1, ch2 = r["channels"]
     assert (ch1["pulses"], ch1["peak_ua"], ch1["pos_charge_nc"]) == (40, 20000, 40 * 4000)
-    assert (ch2["faults"], ch2["net_charge_nc"]) == (1, 0)
+    assert (ch1["faults"], ch2["faults"], ch2["net_charge_nc"]) == (0, 1, 0)
 
 
 def test_report_links_every_file(run):
@@ -272,10 +275,48 @@ def test_bad_recording_is_refused_before_writing(tmp_path):
 def test_example_session_writes_everything(tmp_path):
     rec = knee_session()
     written = write_all(rec, tmp_path)
-    assert len(written) == 8 + len(rec.frames)
+    assert len(written) == 10 + len(rec.frames)
     tr = read_vcd(tmp_path / "trace.vcd")
     # ch1 stops at the lead-off (20 s) and restarts after the clear (30 s).
     ch1_rises = [t for t, v in tr.edges("ch1_a") if v]
     assert max(t for t in ch1_rises if t < 25_000_000) < 20_000_000
     assert min(t for t in ch1_rises if t > 20_000_000) >= 30_000_000
     assert any(20_000_000 < t < 30_000_000 for t, v in tr.edges("ch2_a"))
+
+
+def test_a_second_run_into_the_same_folder_leaves_nothing_of_the_first(tmp_path):
+    rec, _ = _record()
+    write_all(rec, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "oled").iterdir()) == [
+        "0000.png", "0001.png", "0002.png"]
+    (tmp_path / "oled" / "notes.txt").write_text("mine")   # not a frame: kept
+    rec.frames = rec.frames[:1]
+    written = write_all(rec, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "oled").iterdir()) == ["0000.png", "notes.txt"]
+    assert "oled/0001.png" not in (tmp_path / "report.md").read_text()
+    rec.frames = []
+    written = write_all(rec, tmp_path)
+    assert not (tmp_path / "oled.gif").exists() and "oled.gif" not in written
+    assert [p.name for p in (tmp_path / "oled").iterdir()] == ["notes.txt"]
+
+
+def test_trace_sr_samples_at_the_coarsest_period_that_keeps_every_edge(run):
+    rec, expected, out, _ = run
+    import zipfile
+
+    import numpy as np
+
+    from tools.sim.out.srzip import sample_us
+    from tools.sim.out.vcd_changes import changes, end_us
+    period = sample_us(changes(rec), end_us(rec))
+    assert period == 10                 # ch2's 3150 us edge: not a multiple of 20
+    with zipfile.ZipFile(out / "trace.sr") as z:
+        assert "samplerate=100 kHz" in z.read("metadata").decode().splitlines()
+        chunks = sorted((m for m in z.namelist() if m.startswith("logic-1-")),
+                        key=lambda m: int(m.rsplit("-", 1)[1]))
+        logic = np.frombuffer(b"".join(z.read(m) for m in chunks), dtype=np.uint8)
+    assert len(logic) == end_us(rec) // period
+    for bit, wire in enumerate(WIRES):
+        level = (logic >> bit) & 1
+        at = np.flatnonzero(np.diff(level)) + 1
+        assert [(int(k) * period, int(level[k])) for k in at] == expected[wire], wire

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tools.sim.mpy_runtime import MpySimulation
 from tools.sim.run import Simulation
-from tools.sim_out.write import write_all
+from tools.sim.out.write import write_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = {
@@ -44,3 +44,4 @@ def test_pulses_and_trace_are_identical(tmp_path):
     assert any("ch1 start gentle" in text for _, text in mp.events)
     assert [p for p in mp.pulses if p[0] == 0 and p[1] > 13_000_000 and p[2] == 150]
     assert any(n.startswith("program 'hold' (#3)") for n in mp.summary["notices"])
+    assert mp.faults == cp.faults and [f[1:] for f in mp.faults] == [(1, "open")]

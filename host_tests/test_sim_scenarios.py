@@ -7,12 +7,16 @@ import functools
 import importlib
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 import sim_checks as K
 from oled_text import frame_lines
+from tools.bench import verify
+from tools.sim.out.vcd_write import write_vcd
+from tools.sim.out.write import write_all
 from tools.sim.run import Simulation
 from tools.sim.scenario import load
 from ustim.core import buttons as B
@@ -133,6 +137,31 @@ def test_amplitude_never_set_above_the_channel_limit(name):
         assert all(ua <= limit for _, c, ua in rec.amplitude if c == ch)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_faults_recorded_are_the_ones_the_firmware_latched(name, tmp_path):
+    # rec.faults comes from the firmware's fault count and channel state: one
+    # entry per fault the controller raised (its "chN FAULT kind" event), none
+    # for events that merely mention a word like "short" (program short, an
+    # injected fault before it trips).
+    rec = run(name)
+    raised = [(t, text.split()[0], text.split()[2]) for t, text in rec.events
+              if " FAULT " in text]
+    assert [(t, "ch%d" % (ch + 1), kind) for t, ch, kind in rec.faults] == raised
+    if rec.summary["boots"] == 1:
+        assert [sum(1 for f in rec.faults if f[1] == ch) for ch in range(2)] == [
+            c["faults"] for c in rec.summary["channels"]]
+    expected = {"preset-short": 0, "electrode-short": 1, "fault-inject": 3, "knee": 1}
+    if name in expected:
+        assert len(rec.faults) == expected[name]
+        write_all(rec, tmp_path)
+        report = (tmp_path / "report.md").read_text()
+        rows = [ln for ln in report.splitlines() if re.match(r"\| +[\d.]+ \| ch\d \| ", ln)]
+        assert len(rows) == expected[name]
+        table = [ln for ln in report.splitlines() if re.match(r"\| ch\d \|", ln)]
+        # | channel | pulses | ... | faults | last session pulses |
+        assert [int(ln.split("|")[-3]) for ln in table] == [
+            sum(1 for f in rec.faults if f[1] == ch) for ch in range(2)]
+
 @pytest.mark.parametrize("name", IDLE)
 def test_a_board_left_alone_never_stimulates(name):
     rec = run(name)
@@ -215,6 +244,26 @@ def test_ems_preset_contraction_cycle(prog):
         # Between contractions the output is really off: no pulses at all.
         assert all(p[5] > 0 for p in ps)
 
+
+
+@pytest.mark.parametrize("prog", PRESETS, ids=lambda p: p.pid)
+def test_every_preset_trace_passes_bench_verify(prog, tmp_path, capsys):
+    # What a bench tester does with a good board: capture both channels, then
+    # `bench verify` for the program. The electrode check's probe pulses come
+    # before the program's first pulse and are reported, not judged as periods.
+    rec = run("preset-" + prog.pid)
+    trace = tmp_path / "trace.vcd"
+    write_vcd(rec, trace)
+    for ch in (1, 2):
+        code = verify.main([str(trace), "--program", prog.pid, "--channel", str(ch),
+                            "--no-plot"], as_json=True)
+        r = json.loads(capsys.readouterr().out)
+        rows = {c["name"]: c for c in r["checks"]}
+        assert code == 0 and r["ok"], (ch, [c for c in r["checks"] if not c["ok"]])
+        starts = sum(1 for e in K.channel_events(rec, ch - 1) if e[1] == "start")
+        assert rows["electrode check"]["detail"].startswith(
+            "%d start%s: %d probe pulses, then " % (starts, "" if starts == 1 else "s",
+                                                   verify.PROBE_SAMPLES)), rows
 
 # -- the default knee session ---------------------------------------------------------
 

@@ -2,6 +2,9 @@
 every preset; hand-broken traces fail with the right message."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,7 @@ from ustim.core.sequencer import Sequencer
 from ustim.core.spec import PulseSpec
 
 US = vcd.US
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def spec_trace(spec, t0_us, count):
@@ -169,7 +173,7 @@ def test_sigrok_vcd_through_the_command_line(tmp_path, capsys):
     assert cap.samplerate_hz == 1000000 and verify.default_tolerance_us(cap) == 2
     code = cli.main(["verify", str(path), "--program", "tens", "--a", "d0", "--b", "D1"])
     out = capsys.readouterr().out
-    assert code == 0 and out.count("PASS") == 10
+    assert code == 0 and out.count("PASS") == 11      # ten checks and the verdict
     png = tmp_path / "cap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code = cli.main(["--json", "verify", str(path), "--program", "acu", "--a", "D0", "--b",
@@ -208,3 +212,134 @@ def test_a_stopped_and_restarted_train_is_a_break_not_a_period_error():
     a3, b3 = spec_trace(spec, 1000 + 19 * 10000 + 14000, 20)
     rows = run_checks(a1 + a3[1:], b1 + b3[1:], "tens")
     assert failed(rows) == ["period"]
+
+
+def probe_start(pid, probes, wait_us, program_pulses=6):
+    """A start as the firmware makes it: `probes` pulses at the program's timing
+    (the electrode check), the engine stopped, then the program's train
+    `wait_us` after the last probe pulse."""
+    spec = find(pid).fill_spec(PulseSpec(), find(pid).hz)
+    a1, b1 = spec_trace(spec, 1000, probes)
+    t1 = 1000 + (probes - 1) * spec.period_us + wait_us
+    a2, b2 = spec_trace(spec, t1, program_pulses)
+    return a1 + a2[1:], b1 + b2[1:]
+
+
+@pytest.mark.parametrize("pid,wait_us", [("acu", 20000), ("tens", 20000), ("mod", 15000),
+                                         ("oa", 30000)])
+def test_probe_pulses_before_the_first_pulse_are_reported(pid, wait_us):
+    a, b = probe_start(pid, verify.PROBE_SAMPLES, wait_us)
+    rows = run_checks(a, b, pid)
+    assert failed(rows) == [], rows
+    assert rows["electrode check"] == (True, "1 start: %d probe pulses, then %d us to the "
+                                             "program's first pulse" % (verify.PROBE_SAMPLES,
+                                                                        wait_us))
+    assert rows["train breaks"] == (True, "none")
+
+
+def test_what_the_electrode_check_cannot_make_still_fails():
+    # More pulses than probe_samples ticks can carry: a train cut short.
+    a, b = probe_start("acu", verify.PROBE_SAMPLES + 1, 20000)
+    assert failed(run_checks(a, b, "acu")) == ["period"]
+    # Restarted within a tick: the engine is stopped for at least one.
+    a, b = probe_start("acu", verify.PROBE_SAMPLES, verify.TICK_US - 3000)
+    assert failed(run_checks(a, b, "acu")) == ["period"]
+    # A short group in the middle of a train (no break before it) is no check.
+    spec = find("acu").fill_spec(PulseSpec(), 2)
+    a, b = spec_trace(spec, 1000, 8)
+    a2, b2 = spec_trace(spec, 1000 + 7 * 500000 + 20000, 5)
+    rows = run_checks(a + a2[1:], b + b2[1:], "acu")
+    assert failed(rows) == ["period"] and rows["electrode check"][1] == "no probe pulses seen"
+
+
+def test_probe_samples_of_the_board():
+    a, b = probe_start("acu", 5, 20000)
+    end = max(a[-1][0], b[-1][0]) + 10
+    rows = verify.check([(t * US, v) for t, v in a], [(t * US, v) for t, v in b], end * US,
+                        find("acu"), 2 * US, probe_samples=5)
+    assert all(ok for _, ok, _ in rows), rows
+
+
+def test_interval_panel_scales_to_the_periods_with_breaks_marked():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    # A start (probe pulses, the wait), a train with one wrong interval, a 10 s
+    # break, a second train.
+    a, _b = probe_start("tens", verify.PROBE_SAMPLES, 20000, program_pulses=30)
+    starts = [t * US for t, v in a if v == 1]
+    for dt in [13000] + [10000] * 3 + [10_000_000] + [10000] * 4:
+        starts.append(starts[-1] + dt * US)
+    exp = verify.Expect(find("tens"))
+    ax = Figure().add_subplot()
+    verify._interval_panel(ax, starts, exp, 2 * US, verify.PROBE_SAMPLES)
+    assert ax.get_ylim() == (0, 16000)          # 1.6 periods, not 10 s
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["period (38)", "wrong (1)", "train break (1)",
+                      "after probe pulses (1)"]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert list(lines["train break (1)"].get_ydata()) == [16000 * 0.97]   # on the top edge
+    assert [t.get_text() for t in ax.texts] == ["10 s", "20 ms"]   # clipped: labelled
+    assert list(lines["wrong (1)"].get_ydata()) == [13000]
+
+
+def _bench(*args):
+    return subprocess.run([sys.executable, "-m", "tools.bench", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_programs_file_missing_or_malformed_is_one_line_and_exit_2(tmp_path):
+    trace = tmp_path / "t.vcd"
+    a, b = tens_trace(10)
+    vcd.write(trace, a[1:], b[1:])
+    missing = tmp_path / "nope.json"
+    p = _bench("verify", str(trace), "--program", "tens", "--programs", str(missing))
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr == ("bench: verify: --programs %s: cannot read (No such file or "
+                        "directory)\n" % missing)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"programs": [')
+    p = _bench("verify", str(trace), "--program", "tens", "--programs", str(broken))
+    assert p.returncode == 2
+    assert p.stderr == "bench: verify: --programs %s: programs.json: not valid JSON\n" % broken
+
+
+def test_refused_program_entries_are_reported_not_dropped(tmp_path, capsys):
+    a, b = tens_trace(10)
+    trace = tmp_path / "t.vcd"
+    vcd.write(trace, a[1:], b[1:])
+    progs = tmp_path / "programs.json"
+    progs.write_text(json.dumps({"programs": [
+        {"id": "fast", "name": "Too fast", "kind": "TENS", "freq_hz": 500, "phase_us": 200},
+        {"id": "ok80", "name": "Fine", "kind": "TENS", "freq_hz": 100, "phase_us": 200,
+         "gap_us": 50}]}))
+    code = cli.main(["verify", str(trace), "--program", "OK80", "--programs", str(progs),
+                     "--no-plot"])
+    out = capsys.readouterr()
+    assert code == 0 and "vs program ok80" in out.out
+    refused = out.err.splitlines()
+    assert len(refused) == 1
+    assert refused[0] == ("verify: --programs %s: refused program 'fast' (#1): field freq_hz: "
+                          "frequency 500 Hz outside limit 150 Hz" % progs)
+    code = cli.main(["--json", "verify", str(trace), "--program", "ok80", "--programs",
+                     str(progs), "--no-plot"])
+    r = json.loads(capsys.readouterr().out)
+    assert [x.split(":")[0] for x in r["refused_programs"]] == ["program 'fast' (#1)"]
+    # The refused one cannot be verified against: it is named as unknown.
+    assert cli.main(["verify", str(trace), "--program", "fast", "--programs", str(progs),
+                     "--no-plot"]) == 2
+    assert "no program 'fast'" in capsys.readouterr().err
+
+
+def test_bench_output_piped_into_head_is_one_line_not_a_traceback(tmp_path):
+    a, b = tens_trace(10)
+    trace = tmp_path / "t.vcd"
+    vcd.write(trace, a[1:], b[1:])
+    p = subprocess.Popen([sys.executable, "-m", "tools.bench", "verify", str(trace),
+                          "--program", "tens", "--no-plot"], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.close()                     # as `| head -0`
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 2
+    assert err == "python -m tools.bench: output closed before it ended (broken pipe)\n"

@@ -12,7 +12,7 @@ from dualcheck import eq, true
 
 import framebuf
 import machine
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim.app import TICK_MS, App
 from ustim.core import buttons as B
 from ustim.core import pulses as ref

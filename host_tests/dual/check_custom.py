@@ -4,7 +4,7 @@
 import hostpaths  # noqa: F401  (tools.* on MicroPython)
 from dualcheck import eq, true
 
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim.core import custom, limits
 
 ENV = limits.Envelope()

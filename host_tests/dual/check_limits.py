@@ -1,5 +1,5 @@
 # The safety envelope, on both runtimes. Figures are worked by hand from the
-# formulas in shared SAFETY.md (I_rms = I_peak * sqrt(phase time per pulse * f)).
+# formulas in docs/safety-limits.md (I_rms = I_peak * sqrt(phase time per pulse * f)).
 from dualcheck import Lcg, eq, raises, true
 from ustim.core import limits
 from ustim.core.spec import PulseSpec
@@ -101,7 +101,7 @@ def check_duty_and_session():
 
 
 def check_continuous_ems_is_refused():
-    # SAFETY.md: EMS on/off each >= 1 s. Continuous EMS is a tetanic
+    # docs/safety-limits.md: EMS on/off each >= 1 s. Continuous EMS is a tetanic
     # contraction for the whole session: it must cycle.
     r = limits.check_duty(ENV, True, 0, 0, 0, 0)
     true(r is not None, "continuous EMS refused")

@@ -1,4 +1,4 @@
-# Every preset of shared SAFETY.md run as a whole session in simulated time
+# Every preset (docs/safety-limits.md) run as a whole session in simulated time
 # (10 ms ticks, timer crossing the 2**30 tick wrap): frequency, widths,
 # alternation/sweep timing, contraction on/off/ramp times and the session
 # length match the table within one tick.

@@ -1,7 +1,7 @@
 # Settings: encode/validate/load on both runtimes, over in-memory storage.
 import hostpaths  # noqa: F401  (tools.* on MicroPython)
 from dualcheck import eq, true
-from tools.sim_storage import MemStorage, PowerCut
+from tools.sim.models.flash import MemStorage, PowerCut
 from ustim.core import limits, settings
 
 

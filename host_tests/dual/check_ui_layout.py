@@ -6,7 +6,7 @@ import sys
 
 import hostpaths  # noqa: F401  (makes tools.* importable on MicroPython)
 from dualcheck import eq, true
-from tools import ui_samples
+from tools.dev import ui_samples
 from ustim.core.ui import screens
 
 W = 128

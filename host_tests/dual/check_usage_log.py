@@ -2,7 +2,7 @@
 # the ring stays bounded, a power cut or a full flash never loses older records.
 import hostpaths  # noqa: F401  (tools.* on MicroPython)
 from dualcheck import eq, true
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim.core import crc, usage_log
 from ustim.core.usage_log import RECORD_SIZE, UsageLog
 

@@ -4,7 +4,7 @@
 import hostpaths  # noqa: F401  (tools.* on MicroPython)
 from check_usage_log import _filled, _session
 from dualcheck import eq, true
-from tools.sim_storage import PowerCut
+from tools.sim.models.flash import PowerCut
 from ustim.core import usage_log
 from ustim.core.usage_log import RECORD_SIZE, UsageLog
 

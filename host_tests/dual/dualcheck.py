@@ -1,5 +1,5 @@
 # Helpers for checks that run unchanged on CPython (under pytest) and on
-# MicroPython (tools/mpy_run.py): no pytest, no typing, no f-string "=".
+# MicroPython (tools/dev/mpy_run.py): no pytest, no typing, no f-string "=".
 
 
 # Messages are formatted only on failure (what % args): checks stay cheap on

@@ -2,7 +2,7 @@
 
     python -m tools.bench --port /dev/ttyACM0 status
     python -m tools.bench --port /dev/ttyACM0 --json amp 1 12.5
-    python -m tools.bench --port /dev/ttyACM0 monitor
+    python -m tools.bench --port /dev/ttyACM0 monitor [--csv status.csv]
     python -m tools.bench --port /dev/ttyACM0 log --csv usage.csv
     python -m tools.bench verify capture.vcd --program tens --channel 1
 

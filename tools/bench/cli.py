@@ -23,7 +23,7 @@ def _parser():
         description="Drive a stimulator's bench console over serial, or verify a capture.",
         epilog="commands: any console command (status, programs, select 1 tens, amp 1 12.5, "
                "start 1, stop all, ...; see docs/protocol.md), and: "
-               "monitor [--interval S] [--count N]; log [n] [--csv FILE]; "
+               "monitor [--interval S] [--count N] [--csv FILE]; log [n] [--csv FILE]; "
                "verify CAPTURE.vcd --program ID [...] (verify --help)")
     p.add_argument("--port", default=os.environ.get("USTIM_PORT"),
                    help="serial port (default: $USTIM_PORT)")
@@ -51,6 +51,10 @@ def _print_reply(args, line, r):
 
 
 def _one(args, words):
+    if words[0].lower() == "select" and len(words) == 3:
+        # Program ids are lower case on the device; accept them in any case,
+        # as the device accepts command names.
+        words = words[:2] + [words[2].lower()]
     line = " ".join(words)
     with _open(args) as link:
         r = link.request(line)
@@ -66,16 +70,28 @@ def _monitor(args, rest):
     p = argparse.ArgumentParser(prog="monitor")
     p.add_argument("--interval", type=float, default=0.5)
     p.add_argument("--count", type=int, default=0, help="stop after N refreshes (0: Ctrl-C)")
+    p.add_argument("--csv", metavar="FILE",
+                   help="also write each refresh as rows of FILE: time, and per channel "
+                        "state, levels (uA) and impedance")
     opts = p.parse_args(rest)
     clear = sys.stdout.isatty() and not args.json
     n = 0
+    series = None
     try:
+        if opts.csv:
+            try:
+                series = show.StatusCsv(opts.csv)
+            except OSError as e:
+                raise SystemExit("monitor --csv %s: %s" % (opts.csv, e.strerror)) from None
         with _open(args) as link:
+            t0 = time.monotonic()
             while opts.count <= 0 or n < opts.count:
                 if n:
                     time.sleep(opts.interval)
                 r = link.request("status")
                 n += 1
+                if series is not None and r.get("ok"):
+                    series.add(time.monotonic() - t0, r)
                 if clear:
                     sys.stdout.write("\x1b[H\x1b[2J")
                 if args.json:
@@ -88,6 +104,9 @@ def _monitor(args, rest):
                     return EXIT_REFUSED
     except KeyboardInterrupt:
         pass
+    finally:
+        if series is not None:
+            series.close()
     return 0
 
 

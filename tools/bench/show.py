@@ -1,4 +1,8 @@
-"""Human-readable text for console replies."""
+"""Human-readable text for console replies.
+
+Units: the device speaks integer microamperes (`*_ua` keys). What is shown to
+a person is in mA, and every key or column says so (`max_ma`, `level mA`);
+CSV files keep the device's integers, named by their unit (`peak_ua`)."""
 
 import csv
 
@@ -8,6 +12,11 @@ LOG_FIELDS = ("seq", "start_s", "ch", "program", "duration_s", "peak_ua", "mean_
 
 def ma(ua):
     return "-" if ua is None else "%.3f" % (ua / 1000)
+
+
+def ma_key(key):
+    """The name of a `*_ua` key once its value is shown in mA."""
+    return key[:-3] + "_ma" if key.endswith("_ua") else key
 
 
 def table(header, rows):
@@ -43,7 +52,9 @@ def programs(r):
 
 
 def log(r):
-    return table(LOG_FIELDS, [[rec[k] for k in LOG_FIELDS] for rec in r["records"]])
+    rows = [[ma(rec[k]) if k.endswith("_ua") else rec[k] for k in LOG_FIELDS]
+            for rec in r["records"]]
+    return table([ma_key(k) for k in LOG_FIELDS], rows)
 
 
 def selftest(r):
@@ -59,7 +70,7 @@ def generic(r):
         if k == "ok":
             continue
         if k.endswith("_ua") and isinstance(v, int):
-            v = "%s mA" % ma(v)
+            k, v = ma_key(k), ma(v)
         elif isinstance(v, list):
             v = ", ".join(str(x) for x in v) or "-"
         elif isinstance(v, dict):
@@ -90,3 +101,28 @@ def write_log_csv(records, path):
         w.writerow(LOG_FIELDS)
         for rec in records:
             w.writerow([rec[k] for k in LOG_FIELDS])
+
+
+STATUS_FIELDS = ("t_s", "ch", "state", "program", "stage", "target_ua", "level_ua", "out_ua",
+                 "ohm", "fault")
+
+
+class StatusCsv:
+    """`monitor --csv`: one row per channel per status reply, t_s seconds from
+    the first; written through at once, so an interrupted monitor keeps every
+    row it showed."""
+
+    def __init__(self, path):
+        self.f = open(path, "w", newline="")
+        self.w = csv.writer(self.f)
+        self.w.writerow(STATUS_FIELDS)
+        self.f.flush()
+
+    def add(self, t_s, r):
+        for c in r["channels"]:
+            row = dict(c, t_s="%.3f" % t_s)
+            self.w.writerow(["" if row.get(k) is None else row[k] for k in STATUS_FIELDS])
+        self.f.flush()
+
+    def close(self):
+        self.f.close()

@@ -5,7 +5,7 @@ balance by time.
 
     python -m tools.bench verify CAPTURE.vcd --program ID [--channel N]
         [--a NAME --b NAME] [--tolerance-us T] [--plot FILE | --no-plot]
-        [--programs programs.json]
+        [--programs programs.json] [--probe-samples N]
 
 Signals are ch<N>_a / ch<N>_b unless --a/--b name them (sigrok's D0, D1...).
 The tolerance defaults to two sample periods when the capture says its sample
@@ -21,7 +21,8 @@ from pathlib import Path
 import tools.bench  # noqa: F401  (firmware on sys.path)
 from tools.bench import vcd
 from tools.bench.show import table
-from ustim.core import custom, limits
+from ustim.app import TICK_MS
+from ustim.core import custom, limits, watchdog
 from ustim.core.programs import PRESETS, period_us
 
 US = vcd.US
@@ -29,6 +30,13 @@ US = vcd.US
 # there, so a pause this long or longer between pulses is a rest, not a period
 # error (the shortest rest the envelope allows is 1 s).
 REST_US = 500000
+# Every start begins with the electrode check (firmware/ustim/core/precheck.py):
+# probe pulses at the program's timing until probe_samples control ticks have
+# counted pulses; then the engine stays stopped for at least one tick and the
+# program's train starts from amplitude 0. A start therefore shows as a short
+# group of pulses, then an interval longer than a tick that is no period.
+PROBE_SAMPLES = [r[1] for r in watchdog.DEFAULTS if r[0] == "probe_samples"][0]
+TICK_US = TICK_MS * 1000
 
 
 def us(fs):
@@ -60,6 +68,12 @@ class Expect:
         self.periods = sorted(periods)
         self.cycles = prog.on_ms > 0
 
+    def longest(self):
+        return max(self.periods + ([self.sweep[1]] if self.sweep else []))
+
+    def shortest(self):
+        return min(self.periods + ([self.sweep[0]] if self.sweep else []))
+
     def period_ok(self, interval, tol):
         if self.cycles and interval >= REST_US * US:
             return True
@@ -76,6 +90,60 @@ class Expect:
         else:
             base = " or ".join(us(p) for p in self.periods) + " us"
         return "%s ± %s us" % (base, us(tol))
+
+
+class Intervals:
+    """The intervals between A-phase starts, sorted: periods and bad, [(start,
+    interval)] that match the program or do not; breaks, where the output
+    stopped and a new train began; probes, [(first start, pulses, interval to
+    the program's first pulse)], one per electrode check seen."""
+
+    def __init__(self):
+        self.periods = []
+        self.bad = []
+        self.breaks = []
+        self.probes = []
+
+    def probe_text(self):
+        if not self.probes:
+            return "no probe pulses seen"
+        counts = sorted(n for _, n, _ in self.probes)
+        waits = sorted(dt for _, _, dt in self.probes)
+        return "%d start%s: %s probe pulses, then %s us to the program's first pulse" % (
+            len(self.probes), "" if len(self.probes) == 1 else "s",
+            counts[0] if counts[0] == counts[-1] else "%d..%d" % (counts[0], counts[-1]),
+            us(waits[0]) if waits[0] == waits[-1] else "%s..%s" % (us(waits[0]), us(waits[-1])))
+
+
+def intervals(starts, exp, tol, probe_samples=PROBE_SAMPLES):
+    """Intervals of the A-phase starts (fs) for the program expected."""
+    tick = TICK_US * US
+    # At most this many pulses start while the check counts probe_samples ticks.
+    max_probes = probe_samples * -(-tick // exp.shortest())
+    longest = exp.longest()
+    out = Intervals()
+    first = 0                   # index of the current train's first pulse
+    fresh = True                # that train began the capture or followed a break
+    for i in range(len(starts) - 1):
+        t, dt = starts[i], starts[i + 1] - starts[i]
+        if exp.period_ok(dt, tol):
+            out.periods.append((t, dt))
+            continue
+        n = i + 1 - first
+        if fresh and n <= max_probes and dt + tol > tick:
+            out.probes.append((starts[first], n, dt))
+            fresh = False
+        elif dt * 2 >= longest * 3:
+            # The firmware stops the train whenever the output is 0 (a ramp
+            # from 0, pause, fault, rest) and starts a new one after: 1.5
+            # periods or more is such a break, counted and shown, not a period.
+            out.breaks.append((t, dt))
+            fresh = True
+        else:
+            out.bad.append((t, dt))
+            fresh = False
+        first = i + 1
+    return out
 
 
 def pulses(changes, end):
@@ -129,7 +197,8 @@ def _spread(values):
     return "%s..%s us" % (us(min(values)), us(max(values))) if values else "-"
 
 
-def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None):
+def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None,
+          probe_samples=PROBE_SAMPLES):
     """[(check, passed, detail)] for a capture of one channel. marks, a list,
     gets the time of the first failure of each failed check (for the plot)."""
     marks = [] if marks is None else marks
@@ -184,27 +253,20 @@ def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None):
                  if bad else "%s within %s ± %s us" % (_spread([g for _, g in gaps]),
                                                          us(exp.gap), us(tol_fs))))
 
-    starts = [r for r, _ in a]
-    intervals = [(starts[i], starts[i + 1] - starts[i]) for i in range(len(starts) - 1)]
-    # The firmware stops the train whenever the output is 0 (a ramp starting
-    # from 0, pause, fault, rest) and starts a new one after: an interval of
-    # 1.5 periods or more is such a break, counted and shown, not a period.
-    longest = max(exp.periods + ([exp.sweep[1]] if exp.sweep else []))
-    breaks = [iv for iv in intervals if iv[1] * 2 >= longest * 3 and not exp.period_ok(
-        iv[1], tol_fs)]
-    intervals = [iv for iv in intervals if iv not in breaks]
-    bad = [iv for iv in intervals if not exp.period_ok(iv[1], tol_fs)]
-    if not intervals:
+    iv = intervals([r for r, _ in a], exp, tol_fs, probe_samples)
+    if not iv.periods and not iv.bad:
         rows.append(("period", False, "one pulse only: no period to check"))
-    elif bad:
-        marks.append(bad[0][0])
+    elif iv.bad:
+        marks.append(iv.bad[0][0])
         rows.append(("period", False, "%s us from the pulse at %s us, want %s (%d of %d)" % (
-            us(bad[0][1]), us(bad[0][0]), exp.period_text(tol_fs), len(bad), len(intervals))))
+            us(iv.bad[0][1]), us(iv.bad[0][0]), exp.period_text(tol_fs), len(iv.bad),
+            len(iv.periods) + len(iv.bad))))
     else:
-        rows.append(("period", True, "%d intervals within %s" % (len(intervals),
+        rows.append(("period", True, "%d intervals within %s" % (len(iv.periods),
                                                                  exp.period_text(tol_fs))))
-    rows.append(("train breaks", True, "%d (output stopped, then a new train)" % len(breaks)
-                 if breaks else "none"))
+    rows.append(("electrode check", True, iv.probe_text()))
+    rows.append(("train breaks", True, "%d (output stopped, then a new train)" % len(iv.breaks)
+                 if iv.breaks else "none"))
 
     # Quantisation errors of independent edges add like a random walk, so the
     # allowed imbalance grows with the square root of the pulse count; a
@@ -220,14 +282,29 @@ def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None):
     return rows
 
 
-def find_program(pid, programs_file=None):
-    progs = list(PRESETS)
-    if programs_file:
+def load_programs(programs_file):
+    """(programs, refused) of a programs.json, checked as the device checks it
+    (ustim.core.custom): refused lists each entry left out, naming the
+    program, the field and the bound. A file that cannot be read or parsed at
+    all is an error (SystemExit)."""
+    try:
         data = Path(programs_file).read_bytes()
-        loaded, rejected = custom.load(data, limits.Envelope())
-        progs += loaded
+    except OSError as e:
+        raise SystemExit("verify: --programs %s: cannot read (%s)" % (
+            programs_file, e.strerror)) from None
+    loaded, rejected = custom.load(data, limits.Envelope())
+    whole = [r for r in rejected if r.program is None]
+    if whole:
+        raise SystemExit("verify: --programs %s: %s" % (programs_file, whole[0]))
+    return loaded, [str(r) for r in rejected]
+
+
+def find_program(pid, programs=()):
+    """The preset or custom program with this id, whatever its case (ids are
+    lower case on the device)."""
+    progs = list(PRESETS) + list(programs)
     for p in progs:
-        if str(p.pid) == str(pid):
+        if str(p.pid).lower() == str(pid).lower():
             return p
     raise SystemExit("no program %r (known: %s)" % (pid, ", ".join(str(p.pid) for p in progs)))
 
@@ -238,7 +315,8 @@ def default_tolerance_us(capture):
     return 2.0
 
 
-def plot(path, a_changes, b_changes, rows, prog, names, marks=()):
+def plot(path, a_changes, b_changes, rows, prog, names, marks=(), tol_fs=2 * US,
+         probe_samples=PROBE_SAMPLES):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -252,7 +330,7 @@ def plot(path, a_changes, b_changes, rows, prog, names, marks=()):
             # Show the first failure, with a pulse of context before it.
             t0 = max([r for r, _ in a if r < min(marks)] or [t0])
         exp = Expect(prog)
-        window = 3 * max(exp.periods + ([exp.sweep[1]] if exp.sweep else []))
+        window = 3 * exp.longest()
         if prog.burst_n > 1:
             window = period_us(prog.burst_hz) * US + prog.phase_us * 4 * US
         if marks:
@@ -270,17 +348,59 @@ def plot(path, a_changes, b_changes, rows, prog, names, marks=()):
         top.set_xlabel("us from %s us" % us(t0))
         top.set_ylabel("phase")
         top.legend(loc="upper right")
-        starts = [r for r, _ in a]
-        bottom.plot([(s - a[0][0]) / 10**15 for s in starts[1:]],
-                    [(starts[i + 1] - starts[i]) / US for i in range(len(starts) - 1)], ".")
-        bottom.set_xlabel("s from the first pulse")
-        bottom.set_ylabel("interval between pulses, us")
+        _interval_panel(bottom, [r for r, _ in a], exp, tol_fs, probe_samples)
     failed = [r[0] for r in rows if not r[1]]
     fig.suptitle("program %s: %s" % (prog.pid, "PASS" if not failed else
                                        "FAIL (" + ", ".join(failed) + ")"))
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def _interval_panel(ax, starts, exp, tol_fs, probe_samples):
+    """Intervals between pulses on an axis scaled to the program's periods.
+    Those far longer (train breaks, EMS rests, the wait after the electrode
+    check) would squash every period into one line: each is a marker on the
+    top edge with its length, and the legend counts them."""
+    iv = intervals(starts, exp, tol_fs, probe_samples)
+    t0 = starts[0]
+    top_us = exp.longest() * 1.6 / US
+    rests = [x for x in iv.periods if x[1] / US > top_us]
+    periods = [x for x in iv.periods if x[1] / US <= top_us]
+    for p in exp.periods:
+        ax.axhline(p / US, color="0.8", lw=0.8, ls="--", zorder=0)
+    if exp.sweep:
+        ax.axhspan(exp.sweep[0] / US, exp.sweep[1] / US, color="0.92", zorder=0)
+
+    def xs(items):
+        return [(t - t0) / 10**15 for t, *_ in items]
+
+    def ys(items):
+        return [min(x[-1] / US, top_us * 0.97) for x in items]
+
+    ax.plot(xs(periods), ys(periods), ".", ms=3, label="period (%d)" % len(periods))
+    if iv.bad:
+        ax.plot(xs(iv.bad), ys(iv.bad), "x", color="red", label="wrong (%d)" % len(iv.bad))
+    for items, marker, color, what in ((iv.breaks, "v", "tab:orange", "train break"),
+                                       (rests, "v", "tab:green", "rest"),
+                                       (iv.probes, "^", "tab:purple", "after probe pulses")):
+        if not items:
+            continue
+        ax.plot(xs(items), ys(items), marker, color=color,
+                label="%s (%d)" % (what, len(items)))
+        for x, item in zip(xs(items), items, strict=True):
+            if item[-1] / US > top_us:
+                ax.annotate(_length(item[-1]), (x, top_us * 0.97), textcoords="offset points",
+                            xytext=(2, -10), fontsize=7, color=color)
+    ax.set_ylim(0, top_us)
+    ax.set_xlabel("s from the first pulse")
+    ax.set_ylabel("interval between pulses, us")
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def _length(fs):
+    s = fs / 10**15
+    return "%.3g s" % s if s >= 1 else "%.3g ms" % (s * 1000)
 
 
 def main(argv, as_json=False):
@@ -295,8 +415,15 @@ def main(argv, as_json=False):
     p.add_argument("--plot", help="PNG to write (default: CAPTURE.png)")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--programs", help="programs.json with custom programs")
+    p.add_argument("--probe-samples", type=int, default=PROBE_SAMPLES,
+                   help="the board's WATCHDOG probe_samples, if it sets one (default %d): "
+                        "how many ticks of probe pulses an electrode check sends"
+                        % PROBE_SAMPLES)
     opts = p.parse_args(argv)
-    prog = find_program(opts.program, opts.programs)
+    custom_progs, refused = load_programs(opts.programs) if opts.programs else ([], [])
+    for why in refused:
+        print("verify: --programs %s: refused %s" % (opts.programs, why), file=sys.stderr)
+    prog = find_program(opts.program, custom_progs)
     try:
         cap = vcd.read(opts.capture)
         names = (opts.a or "ch%d_a" % opts.channel, opts.b or "ch%d_b" % opts.channel)
@@ -305,15 +432,18 @@ def main(argv, as_json=False):
         raise SystemExit("verify: %s" % e) from None
     tol = opts.tolerance_us if opts.tolerance_us is not None else default_tolerance_us(cap)
     marks = []
-    rows = check(a_changes, b_changes, cap.end_fs, prog, round(tol * US), marks)
+    rows = check(a_changes, b_changes, cap.end_fs, prog, round(tol * US), marks,
+                 opts.probe_samples)
     ok = all(r[1] for r in rows)
     png = None
     if not opts.no_plot:
         png = opts.plot or str(Path(opts.capture).with_suffix(".png"))
-        plot(png, a_changes, b_changes, rows, prog, names, marks)
+        plot(png, a_changes, b_changes, rows, prog, names, marks, round(tol * US),
+             opts.probe_samples)
     if as_json:
         print(json.dumps({"ok": ok, "program": prog.pid, "tolerance_us": tol, "plot": png,
-                          "checks": [{"name": n, "ok": k, "detail": d} for n, k, d in rows]}))
+                          "checks": [{"name": n, "ok": k, "detail": d} for n, k, d in rows],
+                          "refused_programs": refused}))
     else:
         print("%s vs program %s (%s), tolerance %s us" % (
             opts.capture, prog.pid, prog.name, us(round(tol * US))))

@@ -17,7 +17,7 @@ pico board file's wiring, seen from outside the chip.
   state machine cycle (1 us at the engine's 1 MHz), so the pulse train keeps its timing.
 """
 
-from tools.electrode import to_raw
+from tools.sim.models.electrode import to_raw
 
 NS = 1_000_000_000
 # The RP2040's ADC inputs 0-3 are its GPIOs 26-29 (a property of the chip, not of a board).

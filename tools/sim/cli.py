@@ -6,7 +6,9 @@
 """
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -38,6 +40,33 @@ def parse(argv):
     return p.parse_args(argv)
 
 
+def out_problem(out):
+    """Why the run could not write its files into `out`, or None. Creates the
+    folder: the check is that a file can be made there, before the run."""
+    if out.exists() and not out.is_dir():
+        return "--out %s: is a file, not a folder" % out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        return "--out %s: cannot write there (%s)" % (out, e.strerror or e)
+    return None
+
+
+def terminal_problem():
+    """Why --interactive cannot draw here, or None."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return "--interactive needs a terminal (stdin and stdout); use --pty to drive it " \
+               "from another program"
+    from tools.sim.live import SCREEN_COLS, SCREEN_ROWS
+    size = os.get_terminal_size(sys.stdout.fileno())
+    if size.columns < SCREEN_COLS or size.lines < SCREEN_ROWS:
+        return "--interactive needs a terminal of at least %d x %d characters (this one is " \
+               "%d x %d)" % (SCREEN_COLS, SCREEN_ROWS, size.columns, size.lines)
+    return None
+
+
 def main(argv):
     args = parse(argv)
     if args.scenario is None:
@@ -48,7 +77,14 @@ def main(argv):
     except ScenarioError as e:
         print("scenario error: %s" % e, file=sys.stderr)
         return 2
-    from tools.sim_out.write import write_all
+    problem = out_problem(Path(args.out))
+    if problem is None and args.interactive:
+        problem = terminal_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    from tools.sim.out.stats import channel_stats
+    from tools.sim.out.write import write_all
     cc = False if args.console_off else None
     if args.runtime == "micropython":
         if args.pty or args.interactive:
@@ -69,10 +105,16 @@ def main(argv):
     print("%s on %s (%s): %.0f s simulated in %.1f s (%sx real time), %d boot(s)" % (
         s["scenario"], s["board"], s["runtime"], s["duration_s"], s["wall_s"], s["speed_x"],
         s["boots"]))
-    for c in s["channels"]:
-        print("  ch%d %-5s %6d pulses  peak %5.1f mA  charge +%d/-%d nC  faults %d  now %s" % (
-            c["channel"], c["program"] or "-", c["pulses"], c["peak_ua"] / 1000, c["pos_nc"],
-            c["neg_nc"], c["faults"], c["state"]))
+    # The same counts as report.md's table (tools/sim/out/report.py says
+    # what each one is).
+    print("  over the whole run as in report.md (probe pulses included); "
+          "last session: the firmware's dose")
+    for c, r in zip(s["channels"], channel_stats(rec), strict=True):
+        print("  ch%d %-5s %6d pulses  peak %5.1f mA  charge +%.1f/-%.1f uC  faults %d  "
+              "last session %d pulses  now %s" % (
+                  c["channel"], c["program"] or "-", r["pulses"], r["peak_ua"] / 1000,
+                  r["pos_charge_nc"] / 1000, r["neg_charge_nc"] / 1000, r["faults"],
+                  c["pulses"], c["state"]))
     print("  events: %d, OLED frames: %d, console lines: %d" % (
         len(rec.events), len(rec.frames), len(rec.console)))
     top = sorted(str(k) for k in files if "/" not in str(k))

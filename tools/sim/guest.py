@@ -7,7 +7,7 @@
 #
 # Wire format (JSON strings, one call per tick):
 #   to the host   [commands, console_out, events, frame_hex or "", frame_done,
-#                  screen, failed or ""]
+#                  screen, failed or "", faults: [[channel, kind name], ...]]
 #     commands: ["cfg", ch, pos, gap, neg, period, burst_n, burst_period, ems]
 #               ["start", ch] ["stop", ch] ["amp", ch, ua] ["hv", 0|1]
 #   from the host [fed list, raw_i list, raw_v list, buttons list, console_in,
@@ -16,7 +16,7 @@ import json
 
 import machine
 
-from tools.sim_storage import MemStorage
+from tools.sim.models.flash import MemStorage
 from ustim import app as app_mod
 from tools.sim import firmware_state
 from tools.sim.sense_wiring import wire_sense
@@ -99,6 +99,8 @@ class GuestHw:
         self.cmds = []
         self.out = []
         self.events = []
+        self.faults = []      # (channel, kind name) raised since the last exchange
+        self.watch = None     # a FaultWatch, once the App exists
         self.raw_i = [0] * n
         self.raw_v = [0] * n
         self.battery = 100
@@ -124,11 +126,14 @@ class GuestHw:
             self._sent = ref.sent_bytes
             frame = _hex(ref.shown)
         done = 0 if ref.pending() else 1
+        if self.watch is not None:
+            self.watch.into(self.faults)
         reply = self.call(json.dumps([self.cmds, self.out, self.events, frame, done,
-                                      self.screen, self.failed]))
+                                      self.screen, self.failed, self.faults]))
         self.cmds = []
         self.out = []
-        self.events.clear()   # in place: the controller holds its append
+        self.events.clear()   # in place: on_event appends to these
+        self.faults.clear()
         fed, ri, rv, buttons, console_in, battery, stop = json.loads(reply)
         self.stop = stop
         for c in range(len(fed)):
@@ -186,8 +191,13 @@ class Guest:
         machine.reset_state(cause)
         self.hw = GuestHw(self.board, self.call)
         self.app = app_mod.App(self.board, self.hw, self.storage, cause, now_ms)
-        events = self.hw.events
-        self.app.ctl.on_event = events.append
+        hw = self.hw
+        hw.watch = firmware_state.FaultWatch(self.app)
+
+        def on_event(text):
+            hw.events.append(text)
+            hw.watch.into(hw.faults)
+        self.app.ctl.on_event = on_event
 
     def run(self, t0_ms, ticks, tick_ms):
         hw = self.hw

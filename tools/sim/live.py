@@ -20,13 +20,18 @@ import termios
 import time
 import tty
 
-from tools.bench.pty_server import PtyServer
+from tools.sim.pty import PtyServer
 from tools.sim.run import BUTTON_INDEX, PRESS_MS
 from ustim.core import channel as C
 
 KEYS = {"p": ("power", PRESS_MS), "P": ("power", 1500), "m": ("mode", PRESS_MS),
         "M": ("mode", 1300), "u": ("up", PRESS_MS), "d": ("down", PRESS_MS)}
 FRAME_EVERY_MS = 100
+# What _draw needs: the 128-pixel panel and its frame across; a title, the
+# frame, 32 rows of half blocks, the status and key lines, and the cursor's
+# line below them down.
+SCREEN_COLS = 128 + 2
+SCREEN_ROWS = 1 + 1 + 64 // 2 + 1 + 2 + 1
 
 
 class _ConsoleBridge:

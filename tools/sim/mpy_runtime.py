@@ -15,7 +15,7 @@ the boundary as JSON, which bounds a run to roughly an hour of simulated time.
 
 import json
 
-from tools import wasm
+from tools.sim import wasm
 from tools.sim.run import Simulation
 from ustim import app as app_mod
 from ustim.core.ui.menu import SCREEN_NAMES
@@ -55,7 +55,7 @@ class MpySimulation(Simulation):
     # -- one tick's crossing ---------------------------------------------------------
 
     def _hw_tick(self, payload):
-        cmds, out, events, frame, done, screen, failed = json.loads(payload)
+        cmds, out, events, frame, done, screen, failed, faults = json.loads(payload)
         hw = self.hw
         now = self.t
         eng = hw.pulses
@@ -77,6 +77,8 @@ class MpySimulation(Simulation):
             self.rec.console.append((now, "out", text))
         for text in events:
             self._event(text)
+        for ch, kind in faults:
+            self._fault(ch, kind)
         if frame:
             self.panel = bytes.fromhex(frame)
         if done and self.panel is not None and (

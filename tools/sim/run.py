@@ -1,7 +1,7 @@
 """Run the firmware's App on the simulated board for a scenario.
 
     sim = Simulation(scenario, runtime="cpython", console_control=True)
-    rec = sim.run()          # a tools.sim_out.Recording; write_all(rec, outdir)
+    rec = sim.run()          # a tools.sim.out.Recording; write_all(rec, outdir)
 
 Time advances in 10 ms control ticks. Before each tick the scenario's events
 that are due are applied (buttons, console lines, electrode changes, battery,
@@ -17,8 +17,8 @@ import machine
 
 from tools.sim import firmware_state
 from tools.sim.board import SimHw, electrodes_for
-from tools.sim_out.recording import Recording
-from tools.sim_storage import MemStorage
+from tools.sim.out.recording import Recording
+from tools.sim.models.flash import MemStorage
 from ustim import app as app_mod
 from ustim.core import settings as S
 from ustim.core.ui.menu import SCREEN_NAMES
@@ -73,7 +73,21 @@ class Simulation:
 
     def _start_firmware(self, now_ms):
         self.app = app_mod.App(self.board, self.hw, self.storage, self.reset_cause, now_ms)
-        self.app.ctl.on_event = lambda text: self._event(text)
+        self.fault_watch = firmware_state.FaultWatch(self.app)
+        self.app.ctl.on_event = self._firmware_event
+
+    def _firmware_event(self, text):
+        self._event(text)
+        self._faults_raised()
+
+    def _faults_raised(self):
+        found = []
+        self.fault_watch.into(found)
+        for ch, kind in found:
+            self._fault(ch, kind)
+
+    def _fault(self, ch, kind):
+        self.rec.faults.append((self.hw.now_us // 1000, ch, kind))
 
     def _collect_pulses(self):
         eng = self.hw.pulses
@@ -181,6 +195,7 @@ class Simulation:
         hw = self.hw
         hw.before_tick(now_ms)
         self.app.step(now_ms)
+        self._faults_raised()
         if self.app.failed:
             self._failed(now_ms, self.app.failed)
         elif hw.powered_down:

@@ -138,9 +138,14 @@ def validate(data):
 def load(path):
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as e:
         raise ScenarioError("%s: cannot read (%s)" % (path, e.strerror)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError("%s: not UTF-8 text (byte 0x%02x at offset %d); save it as UTF-8"
+                            % (path, data[e.start], e.start)) from None
     try:
         data = json.loads(text)
     except ValueError as e:

@@ -7,7 +7,7 @@
 # comes from now_ms arguments (ticks_ms values, wrap-safe through ticks_diff).
 # docs/channel-states.md is kept equal to TABLE by a test.
 #
-# Amplitude rules (SAFETY.md): 0 at start, rising to target over ramp_ms
+# Amplitude rules (docs/safety-limits.md): 0 at start, rising to target over ramp_ms
 # (>= 2 s); user changes while running move at a limited slew rate; stop ramps
 # down within STOP_MS then output off; emergency stop, pause and any fault set
 # the level to 0 at once; a fault latches until clear_fault, which returns to
@@ -55,7 +55,7 @@ FAULT_SENSE = const(4)
 FAULT_INTERNAL = const(5)
 FAULT_NAMES = ("none", "open", "short", "overcurrent", "sense", "internal")
 
-# Project choices (SAFETY.md gives the >= 2 s ramp; the rest are ours).
+# Project choices (docs/safety-limits.md gives the >= 2 s ramp; the rest are ours).
 RAMP_MS = const(3000)          # start ramp, 0 -> target
 STOP_MS = const(800)           # stop ramp, level -> 0 (within 1 s)
 STEP_UA = const(1000)          # one UP/DOWN press: 1 mA
@@ -81,7 +81,7 @@ R_NO_LIMIT = "no accepted pulse spec"
 class Channel:
     def __init__(self, index, ramp_ms=RAMP_MS):
         if ramp_ms < 2000 or ramp_ms > MAX_SEGMENT_MS:
-            raise ValueError("ramp_ms must be 2000..30000 (SAFETY.md: start ramp >= 2 s)")
+            raise ValueError("ramp_ms must be 2000..30000 (the start ramp is at least 2 s)")
         self.index = index
         self.ramp_ms = ramp_ms
         self.state = OFF

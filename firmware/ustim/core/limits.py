@@ -3,7 +3,7 @@
 # Units are integers throughout (us, uA, mm2, pC) so CPython and MicroPython
 # agree to the last digit: squared quantities are compared instead of taking
 # square roots, and divisions are cross-multiplied. Sources for each number are
-# in docs/safety-limits.md (from shared SAFETY.md); "project choice" marks the
+# in docs/safety-limits.md; "project choice" marks the
 # ones no standard gives.
 #
 # A check returns None when the spec and amplitude are inside every limit, or a
@@ -198,7 +198,7 @@ def density_warning(env, spec, ua, area_mm2):
 def check_duty(env, ems, on_ms, off_ms, ramp_up_ms, ramp_down_ms):
     """On/off cycling of a program (on_ms = off_ms = 0: continuous). An EMS
     program must cycle, on and off each at least the envelope's minimum
-    (SAFETY.md, FDA 1999): continuous EMS would hold one tetanic contraction
+    (docs/safety-limits.md, FDA 1999): continuous EMS would hold one tetanic contraction
     for the whole session."""
     if on_ms == 0 and off_ms == 0 and not ems:
         return None

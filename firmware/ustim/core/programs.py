@@ -1,4 +1,4 @@
-# Therapy programs: the presets of shared SAFETY.md and the checks every program
+# Therapy programs: the presets of docs/safety-limits.md and the checks every program
 # (preset or custom) passes before a channel may run it.
 #
 # A program describes how a channel's pulses and amplitude evolve over a
@@ -164,7 +164,7 @@ def check_program(env, prog):
         if duty is not None and duty.limit == "rest off time":
             return "off_s", duty
         # Each contraction starts from zero amplitude: it rises no faster than
-        # a session start does (SAFETY.md start-up ramp; project choice here).
+        # a session start does (docs/safety-limits.md start-up ramp; project choice here).
         r = _check_range(prog.ramp_up_ms, env.min_ramp_ms, MAX_RAMP_MS, "ramp up", "ms")
         if r is not None:
             return "ramp_up_s", r
@@ -186,7 +186,7 @@ def check_program(env, prog):
 
 _MIN = const(60)
 
-# The presets of shared SAFETY.md, in menu order. Ids are short strings for the
+# The presets of docs/safety-limits.md, in menu order. Ids are short strings for the
 # console and programs.json; names fit the OLED. Sessions: 30 min TENS, EMS by
 # its contraction count. Interphase gap DEFAULT_GAP_US everywhere (project choice).
 PRESETS = (

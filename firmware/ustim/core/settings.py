@@ -5,7 +5,7 @@
 # on CPython and MicroPython.
 #
 # What is NOT a setting: the last program and amplitude. After any reset the
-# output starts OFF at amplitude 0 (shared SAFETY.md, start-up); nothing here
+# output starts OFF at amplitude 0 (docs/safety-limits.md, start-up); nothing here
 # can bring a stimulation level back.
 #
 # The file is written by encode() in a fixed field order and ends with a CRC-32
@@ -26,7 +26,7 @@ MAX_FILE_BYTES = const(512)
 _CRC_MARK = b', "crc": '
 
 # Electrode pads offered in the menu, "width x height" in cm. The area feeds
-# the current density limits (shared SAFETY.md), so only listed sizes count.
+# the current density limits (docs/safety-limits.md), so only listed sizes count.
 PAD_CHOICES = ("4x4", "5x5", "5x9", "5x10", "10x10")
 
 # name, kind ("int" with min and max / "bool" / "pad"), default, min, max.
@@ -39,7 +39,7 @@ FIELDS = (
     ("console", "bool", False, 0, 0),    # bench console may control output
     ("bench", "bool", False, 0, 0),      # bench mode: extra diagnostics on screen
     # Longest session, for sessions started after it is set
-    # (Controller.set_session_cap). 60 = the hard cap of shared SAFETY.md, so by
+    # (Controller.set_session_cap). 60 = the hard cap of docs/safety-limits.md, so by
     # default each program runs its own length.
     ("session_min", "int", 60, 1, 60),
 )

@@ -2,7 +2,7 @@
 # (littlefs on rp2 and esp32). Only open() and os are used, so the same class
 # runs on CPython against a host directory (host tests) unchanged.
 #
-# The interface core code relies on (tools/sim_storage.MemStorage is the other
+# The interface core code relies on (tools/sim/models/flash.MemStorage is the other
 # implementation):
 #   read(name) -> bytes, or None when the file does not exist
 #   write_atomic(name, data)      whole file replaced, or (on error) left as it was

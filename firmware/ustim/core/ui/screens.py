@@ -26,7 +26,7 @@ _DIGITS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 _BAR_X = const(52)
 _BAR_W = const(76)
 
-SAFETY_LINE = "Never head/chest"   # the splash's one-line reminder (SAFETY.md)
+SAFETY_LINE = "Never head/chest"   # the splash's one-line reminder (docs/safety-limits.md)
 HINT_LIST = "MODE:ok hold:esc"
 
 # What happened / what to do, by ustim.core.channel fault kind (2 lines each).

