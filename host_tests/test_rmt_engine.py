@@ -179,3 +179,67 @@ def test_refuses_unbalanced_and_requires_configure():
     with pytest.raises(ValueError):
         eng.configure(0, PulseSpec(phase_us=200, neg_us=100))
 
+
+# -- A and B exclusive whatever the skew between the two writes ----------------
+
+def _overlaps(ra, rb):
+    out = []
+    for s0, e0 in ra.timeline():
+        for s1, e1 in rb.timeline():
+            if s0 < e1 and s1 < e0:
+                out.append(((s0, e0), (s1, e1)))
+    return out
+
+
+def _adversary(delays):
+    """A pause before each write's transmission starts, taken in turn from
+    `delays` (us, no bound: a garbage collection, an interrupt storm)."""
+    it = iter(delays)
+    return lambda rmt, *_items: next(it, 0)
+
+
+# A pause is any number of us, or one near the idle between a window's two
+# pulses (offset from it), where B's first phase would land on A's second.
+PAUSES = st.lists(st.tuples(st.booleans(), st.integers(-600, 100000)), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=specs(), tick=st.integers(200, 20000), pauses=PAUSES, new_buffers=st.booleans())
+def test_no_overlap_for_any_write_skew(spec, tick, pauses, new_buffers):
+    if limits.check_spec(ENV, spec) is not None:
+        return
+    idle = pulses.idle_after(spec, 0)
+    delays = [max(0, idle + v % 1200 - 600 if near else v) for near, v in pauses]
+    if new_buffers:
+        # The pause where the first write of a longer sequence reallocates.
+        eng, ra, rb = _engine(spec, pause=_adversary(delays))
+    else:
+        esp32.set_call_pause(_adversary(delays))
+        eng, ra, rb = _engine(spec)
+    tripped = None
+    try:
+        _drive(eng, tick, _now() + 3 * spec.cycle_us())
+    except RuntimeError as e:
+        tripped = e
+        eng.stop_all()
+    esp32.advance(3 * spec.cycle_us())
+    esp32.catch_up()
+    assert _overlaps(ra, rb) == []
+    for pin_id in (board.PIN_A[0], board.PIN_B[0]):
+        assert machine.pin(pin_id).level == 0
+    if tripped is not None:
+        assert "skew" in str(tripped)
+
+
+def test_a_skew_past_the_idle_stops_the_channel_before_b_overlaps():
+    # 150 Hz, 200 us phases: 6267 us between a window's two pulses. A pause of
+    # 6300 us before B's transmission would put B's first phase on A's second.
+    spec = PulseSpec(phase_us=200, gap_us=0, period_us=6667)
+    eng, ra, rb = _engine(spec)
+    esp32.set_call_pause(lambda rmt: 6300 if rmt is rb else 0)
+    with pytest.raises(RuntimeError, match="skew"):
+        _drive(eng, 1000, _now() + 4 * spec.period_us)
+    esp32.advance(20000)
+    esp32.catch_up()
+    assert not ra.active() and not rb.active()
+    assert _overlaps(ra, rb) == []

@@ -16,9 +16,19 @@
 # never early.
 #
 # A/B exclusivity: B's sequence is written after A's and starts low for
-# pos + gap, so B runs late by the skew between the two writes (tens of us);
-# B can only overlap A if that skew exceeded the idle time (>= 5.7 ms in the
-# envelope). The interphase gap grows by the same skew: see docs/pulse-engine.md.
+# lead + pos + gap, so B runs late by the skew between the two writes (tens of
+# us, the calls' own cost); the interphase gap grows by it (docs/pulse-engine.md).
+# B could reach A's second pulse only if the skew exceeded the idle between
+# them (>= 5.7 ms in the envelope). Two fences, neither a timing assumption:
+# - nothing allocates between the writes: start() sends one all-low sequence
+#   of the longest window on both channels first, so the drivers' item
+#   buffers never grow (grow = m_realloc = a possible garbage collection)
+#   once pulses are sent;
+# - the skew is measured: from the clock read before A's write to the one
+#   after B's (no allocation in between), a bound on how late B started. At
+#   or past the idle, both channels are stopped there, before B's first
+#   phase (at least lead + pos + gap after B's start), and service() raises:
+#   the App turns every output off and reports it.
 import esp32
 import machine
 from micropython import const
@@ -34,6 +44,11 @@ if TYPE_CHECKING:
 RES_HZ = const(1000000)
 PULSE_MAX = const(32767)
 PULSES_PER_WINDOW = const(2)
+# The longest low stretch in the envelope (1 Hz) takes 31 items: a window is at
+# most 2 * 31 + 2 items per pin, the size the buffers are primed to.
+MAX_PIECES = const(31)
+WINDOW_MAX_ITEMS = const(2 * MAX_PIECES + 2)
+_PRIME_WAIT_MS = const(1)
 
 
 def pieces_for(spec):
@@ -82,6 +97,7 @@ class RmtPulseEngine(PulseEngine):
         self._lists = [None] * self.channels  # type: list
         self._pos = [0] * self.channels
         self._next = [0] * self.channels    # ticks_us of the next A rise
+        self._prime = ([1] * WINDOW_MAX_ITEMS, [False] * WINDOW_MAX_ITEMS)
         self.stop_all()
 
     def configure(self, ch, spec):
@@ -93,6 +109,8 @@ class RmtPulseEngine(PulseEngine):
         if pulses.idle_after(spec, spec.pulses_per_cycle() - 1) < 1:
             raise ValueError("pulse period")
         p = pieces_for(spec)
+        if p > MAX_PIECES:
+            raise ValueError("pulse period")
         n = 2 * p + 2
         # Lists are made here, once per spec, so service() allocates nothing.
         self._lists[ch] = ([0] * n, [0] * n, [0] * n, [0] * n)
@@ -109,6 +127,13 @@ class RmtPulseEngine(PulseEngine):
         pair = (esp32.RMT(pin=self._a[ch], resolution_hz=RES_HZ, idle_level=False),
                 esp32.RMT(pin=self._b[ch], resolution_hz=RES_HZ, idle_level=False))
         self._rmt[ch] = pair
+        # Both item buffers at their largest before any pulse (no write
+        # after this one reallocates): an all-low sequence, then wait for it.
+        dur, lev = self._prime
+        for r in pair:
+            r.write_pulses(dur, lev)
+        for r in pair:
+            r.wait_done(timeout=_PRIME_WAIT_MS)
         self._pos[ch] = 0
         self.on[ch] = True
         self._next[ch] = self._ticks()
@@ -155,6 +180,14 @@ class RmtPulseEngine(PulseEngine):
         rmt_a, rmt_b = pair
         rmt_a.write_pulses(dur_a, lev_a)
         rmt_b.write_pulses(dur_b, lev_b)
+        skew = ticks_diff(self._ticks(), now)
+        slack = pulses.idle_after(spec, i)
+        if skew >= slack:
+            rmt_b.active(False)
+            rmt_a.active(False)
+            self.on[ch] = False
+            raise RuntimeError("ch%d RMT A/B skew %d us, idle %d us: stopped" % (
+                ch + 1, skew, slack))
         n = spec.pulses_per_cycle()
         step = pulses.interval_after(spec, i) + pulses.interval_after(spec, (i + 1) % n)
         self._next[ch] = ticks_add(now, lead + step)
