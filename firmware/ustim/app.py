@@ -7,7 +7,8 @@
 #   3. buttons -> menu -> actions; console bytes -> one command per line
 #   4. controller tick: channel state machines, sequencer, session, envelope
 #   5. outputs: pulse engine configured/started/stopped, amplitude, HV enable,
-#      engine fed (service); pulses fed are counted into the dose
+#      engine fed (service); pulses that began since the last tick are
+#      counted into the dose at the level the reference held meanwhile
 #   6. UI: every UI_EVERY ticks (or at once after a key) a look at what
 #      changed; a new screen is drawn in parts over the next ticks, the home
 #      screen updated field by field; other ticks send a few changed chunks
@@ -17,8 +18,9 @@
 # screen and the error file, and `failed` set; main.py then resets the board
 # (nothing resumes after a reset: channels always boot OFF at amplitude 0).
 #
-# hw is the board bundle (main.py builds it from hal/, the simulator from
-# models): pulses (hal.pulse interface), amp.set(ch, ua), hv.set(on),
+# hw is the board bundle (main.py builds it from hal/; the simulated board
+# runs the same): pulses (hal.pulse interface), amp.set(ch, ua) and amp.ua
+# (what each reference is set to, uA), hv.set(on),
 # sense (hal.sense.Sense), buttons (hal.buttons.ButtonPins), display
 # (hal.display.Display or None), console.read() -> bytes/None and
 # console.write(text), battery_pct(), wdt_feed(), outputs_off(), ticks_us(),
@@ -90,8 +92,10 @@ class App:
             self._notice("Reset: " + name)
         self._chans = tuple(c.ch for c in self.ctl.chans)
         self.acct = [0] * n         # engine feed counters when the dose last counted them
-        self.delivered = [0] * n    # pulses fed at the last tick: out since then
-        self.set_ua = [0] * n       # amplitude of the pulses fed at the last tick
+        self.delivered = [0] * n    # pulses that began between the last two ticks
+        self.set_ua = [0] * n       # amplitude commanded at the last tick
+        self.ran_ua = [0] * n       # what the reference was set to since the last tick
+        self.ran_session = [False] * n  # the channel was in a session since the last tick
         self.ticks = 0
         self.worst_tick_us = 0
         self.overruns = 0
@@ -249,17 +253,24 @@ class App:
         hw.hv.set(active)
         eng.service()
         fed = eng.fed
+        level = hw.amp.ua
+        ran = self.ran_ua
+        ran_session = self.ran_session
         for c in self.ctl.chans:
             ch = c.ch.index
-            # Pulses handed to the engine now go out during the next tick at
-            # this amplitude: that is what the dose and the watchdog see.
+            # Pulses that began since the last tick (the engine counts what
+            # came out, hal/pulse.py) ran at what the reference held since
+            # then, in the session (or not) of then: that is what the dose
+            # sees. The electrode check's probe pulses are in no session.
             n = fed[ch] - self.acct[ch]
             self.acct[ch] = fed[ch]
             # ... and the sense readings the guard takes at the next tick are of them.
             self.delivered[ch] = n
-            if n > 0:
-                self.ctl.account(ch, n, c.out.ua)
+            if n > 0 and ran_session[ch]:
+                self.ctl.account(ch, n, ran[ch])
             set_ua[ch] = c.out.ua
+            ran[ch] = level[ch]
+            ran_session[ch] = c.in_session
 
     def _write_log(self, now_ms):
         for rec in self.ctl.finished:

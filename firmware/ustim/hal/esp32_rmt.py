@@ -6,7 +6,9 @@
 # times), and changing a looping sequence has open bugs (stop, then write).
 # A window is a plain sequence: when it ends the RMT returns to its idle level,
 # low. So at most 2 pulses follow the last service() call (the dead-man) and
-# nothing needs stopping to change the spec.
+# nothing needs stopping to change the spec. fed[ch] counts the pulses that
+# have begun: those of past windows and those of the current window whose
+# start has passed (a stop cuts the rest), read at service() and stop().
 #
 # Timing: the pulse shapes (widths, gap) and the spacing inside a window come
 # from the RMT clock, exact to the tick. Between windows, the lead-in low of
@@ -97,6 +99,10 @@ class RmtPulseEngine(PulseEngine):
         self._lists = [None] * self.channels  # type: list
         self._pos = [0] * self.channels
         self._next = [0] * self.channels    # ticks_us of the next A rise
+        self._done = [0] * self.channels    # fed before the current window
+        self._rise1 = [0] * self.channels   # ticks_us by which its pulses begin
+        self._rise2 = [0] * self.channels
+        self._live = [False] * self.channels  # a window has been written
         self._prime = ([1] * WINDOW_MAX_ITEMS, [False] * WINDOW_MAX_ITEMS)
         self.stop_all()
 
@@ -136,12 +142,17 @@ class RmtPulseEngine(PulseEngine):
             r.wait_done(timeout=_PRIME_WAIT_MS)
         self._pos[ch] = 0
         self.on[ch] = True
+        self._done[ch] = self.fed[ch]
+        self._live[ch] = False
         self._next[ch] = self._ticks()
         self._write(ch, pair)
 
     def stop(self, ch):
         # type: (int) -> None
+        if self.on[ch]:
+            self._count(ch, self._ticks())
         self.on[ch] = False
+        self._live[ch] = False
         self._release(ch)
         # Take the pins back as GPIO outputs, low, whatever the RMT left.
         self._a[ch].init(machine.Pin.OUT, value=0)
@@ -162,9 +173,22 @@ class RmtPulseEngine(PulseEngine):
         for ch in range(self.channels):
             # B's sequence ends last: while it runs the window is not over.
             pair = self._rmt[ch]
-            if self.on[ch] and pair is not None and not pair[1].active():
-                fed += self._write(ch, pair)
+            if self.on[ch] and pair is not None:
+                if pair[1].active():
+                    self._count(ch, self._ticks())
+                else:
+                    fed += self._write(ch, pair)
         return fed
+
+    def _count(self, ch, now):
+        # type: (int, int) -> None
+        n = 0
+        if self._live[ch]:
+            if ticks_diff(now, self._rise1[ch]) >= 0:
+                n = 1
+            if ticks_diff(now, self._rise2[ch]) >= 0:
+                n = 2
+        self.fed[ch] = self._done[ch] + n
 
     def _write(self, ch, pair):
         # type: (int, tuple[esp32.RMT, esp32.RMT]) -> int
@@ -177,8 +201,15 @@ class RmtPulseEngine(PulseEngine):
         i = self._pos[ch]
         dur_a, lev_a, dur_b, lev_b = self._lists[ch]
         fill_window(spec, i, lead, p, dur_a, lev_a, dur_b, lev_b)
+        if self._live[ch]:
+            # The last window is over: both its pulses came out.
+            self._done[ch] += PULSES_PER_WINDOW
+            self.fed[ch] = self._done[ch]
         rmt_a, rmt_b = pair
         rmt_a.write_pulses(dur_a, lev_a)
+        # A's transmission began before the call returned: its first pulse
+        # rises `lead` later at the latest.
+        t_a = self._ticks()
         rmt_b.write_pulses(dur_b, lev_b)
         skew = ticks_diff(self._ticks(), now)
         slack = pulses.idle_after(spec, i)
@@ -189,8 +220,11 @@ class RmtPulseEngine(PulseEngine):
             raise RuntimeError("ch%d RMT A/B skew %d us, idle %d us: stopped" % (
                 ch + 1, skew, slack))
         n = spec.pulses_per_cycle()
-        step = pulses.interval_after(spec, i) + pulses.interval_after(spec, (i + 1) % n)
+        first = pulses.interval_after(spec, i)
+        step = first + pulses.interval_after(spec, (i + 1) % n)
         self._next[ch] = ticks_add(now, lead + step)
         self._pos[ch] = (i + PULSES_PER_WINDOW) % n
-        self.fed[ch] += PULSES_PER_WINDOW
+        self._rise1[ch] = ticks_add(t_a, lead)
+        self._rise2[ch] = ticks_add(t_a, lead + first)
+        self._live[ch] = True
         return PULSES_PER_WINDOW

@@ -12,8 +12,11 @@
 #                        (the dead-man bound) and both pins end low.
 #   running(ch) -> bool, also readable as on[ch] (the control tick reads
 #                        the list: a method call per channel per tick costs)
-#   fed[ch]              pulses handed to the hardware since the engine was
-#                        made: it never goes back, across stops and starts
+#   fed[ch]              pulses that have begun since the engine was made,
+#                        as of the last service() or stop(): it never goes
+#                        back, across stops and starts. Pulses handed to the
+#                        hardware that a stop discards before they begin are
+#                        not in it (the dose counts fed)
 
 
 class PulseEngine:

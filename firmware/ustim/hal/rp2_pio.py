@@ -6,6 +6,9 @@
 # it never blocks. The FIFO holds 2 pulses: service() must run at least once
 # every 2 pulse periods (13 ms at 150 Hz) to keep the train gap-free; if it is
 # late, the next pulse is late (pins low meanwhile), never early or malformed.
+# fed[ch] counts the pulses the program has taken from the FIFO (a pulse
+# begins with its first word's pull): those put minus whole pulses still
+# waiting, read at each service() and at stop(). A stop discards what waits.
 from array import array
 
 import machine
@@ -66,6 +69,8 @@ class PioPulseEngine(PulseEngine):
         self._pairs = []  # type: list[tuple[array, array]]
         self._n = [1] * self.channels
         self._pos = [0] * self.channels
+        self._puts = [0] * self.channels     # pulses put since the channel started
+        self._base = [0] * self.channels     # fed when it started
         self._ready = [False] * self.channels
         for ch in range(self.channels):
             if board.PIN_B[ch] != board.PIN_A[ch] + 1:
@@ -101,6 +106,8 @@ class PioPulseEngine(PulseEngine):
         # hands the pins back to the PIO with both low (set_init).
         sm.init(biphasic, freq=SM_HZ, set_base=self._a[ch])
         self._pos[ch] = 0
+        self._base[ch] = self.fed[ch]
+        self._puts[ch] = 0
         self.on[ch] = True
         self._feed(ch)
         sm.active(1)
@@ -110,6 +117,7 @@ class PioPulseEngine(PulseEngine):
         self.on[ch] = False
         sm = self._sm[ch]
         sm.active(0)
+        self._count(ch)
         # A stopped state machine keeps its pins as they were: force them low
         # through the PIO, then take them back as plain GPIO outputs, low.
         sm.exec(SET_PINS_LOW)
@@ -136,5 +144,11 @@ class PioPulseEngine(PulseEngine):
             i += 1
             self._pos[ch] = 0 if i >= n else i
             fed += 1
-        self.fed[ch] += fed
+        self._puts[ch] += fed
+        self._count(ch)
         return fed
+
+    def _count(self, ch):
+        # type: (int) -> None
+        waiting = self._sm[ch].tx_fifo() // WORDS_PER_PULSE
+        self.fed[ch] = self._base[ch] + self._puts[ch] - waiting
