@@ -243,3 +243,21 @@ def test_a_skew_past_the_idle_stops_the_channel_before_b_overlaps():
     esp32.catch_up()
     assert not ra.active() and not rb.active()
     assert _overlaps(ra, rb) == []
+
+
+def test_a_slower_spec_then_a_faster_one_while_running():
+    # alt: 2 Hz, then 100 Hz. The window after the change starts with the
+    # old spec's long idle still to wait: it must not become one RMT item
+    # longer than 32767 ticks (the driver refuses it: a firmware error).
+    slow = PulseSpec(phase_us=200, gap_us=0, period_us=500000)
+    fast = PulseSpec(phase_us=200, gap_us=0, period_us=10000)
+    eng, ra, rb = _engine(slow)
+    _drive(eng, 10000, _now() + 1200000)
+    eng.configure(0, fast)
+    _drive(eng, 10000, _now() + 1500000)
+    a = ra.timeline()
+    starts = [s for s, _ in a]
+    gaps = sorted({y - x for x, y in zip(starts, starts[1:], strict=False)})
+    assert gaps[0] == 10000 and gaps[-1] <= 500000, gaps
+    assert len([s for s in starts if s > starts[-1] - 1000000]) > 20, "runs at 100 Hz"
+    _no_overlap(a, rb.timeline())

@@ -195,16 +195,22 @@ class RmtPulseEngine(PulseEngine):
         spec = self._spec[ch]
         p = self._p[ch]
         now = self._ticks()
-        lead = ticks_diff(self._next[ch], now)
-        if lead < p:
-            lead = p          # late: start as soon as possible
-        i = self._pos[ch]
-        dur_a, lev_a, dur_b, lev_b = self._lists[ch]
-        fill_window(spec, i, lead, p, dur_a, lev_a, dur_b, lev_b)
         if self._live[ch]:
             # The last window is over: both its pulses came out.
             self._done[ch] += PULSES_PER_WINDOW
             self.fed[ch] = self._done[ch]
+            self._live[ch] = False
+        lead = ticks_diff(self._next[ch], now)
+        if lead < p:
+            lead = p          # late: start as soon as possible
+        elif lead > p * PULSE_MAX:
+            # After a change to a faster spec the next pulse may still be the
+            # old spec's long idle away, more than this spec's lead-in items
+            # hold: write the window at a later service(), once it fits.
+            return 0
+        i = self._pos[ch]
+        dur_a, lev_a, dur_b, lev_b = self._lists[ch]
+        fill_window(spec, i, lead, p, dur_a, lev_a, dur_b, lev_b)
         rmt_a, rmt_b = pair
         rmt_a.write_pulses(dur_a, lev_a)
         # A's transmission began before the call returned: its first pulse
