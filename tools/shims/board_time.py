@@ -102,13 +102,14 @@ def sleep_ms(ms):
         sleep_until(_now + ms * 1000)
 
 
-def sleep(s):
-    sleep_until(_now + int(s * 1000000))
+# The rest of `time` is the host's (CPython): while this module stands in for
+# it, libraries of the simulator itself that import time then (a test
+# framework, a thread) get the host's clocks and sleep, not the board's.
+try:
+    import time as _host
+except ImportError:      # pragma: no cover - MicroPython has no host below it
+    _host = None
 
 
-def time():
-    return (_now - _boot) // 1000000
-
-
-def time_ns():
-    return (_now - _boot) * 1000
+def __getattr__(name):
+    return getattr(_host, name)

@@ -76,8 +76,6 @@ class _State:
         self.outputs = []
         self.traced = {}       # pin id -> True: pads whose changes go to edges
         self.adc_us = 0        # board time one ADC conversion takes
-        self.reset_cause_after_reset = HARD_RESET
-        self.on_reset = None   # the board model's: reset() calls it before raising
 
 
 _state = _State(PWRON_RESET)
@@ -439,17 +437,35 @@ class ADC:
         return self.read_u16() * 3300000 // 65535
 
 
+def i2c_bus_us(nbytes, hz):
+    """Bus time of one write of nbytes payload bytes: the address byte, 9 bit
+    times per byte (8 data + ACK), start and stop; whole us, rounded up."""
+    bits = (nbytes + 1) * 9 + 2
+    return (bits * 1000000 + hz - 1) // hz
+
+
 class I2C:
+    """Writes take their bus time on the board clock (the port's I2C is
+    blocking); a device attached at an address gets every payload written
+    to it (write(bytes)), an address with no device does not acknowledge."""
+
     def __init__(self, bus_id=0, scl=None, sda=None, freq=400000, timeout=50000):
         self.id = bus_id
         self.scl = _pin_id(scl)
         self.sda = _pin_id(sda)
         self.freq = freq
-        self.devices = [0x3C]
+        old = _state.i2c.get(bus_id)
+        # Devices sit on the bus, not in the driver object: a new I2C() on the
+        # same bus finds them (as find_display's does after the board's set-up).
+        self.devices = old.devices if old is not None else {0x3C: None}
         self.log = []
         self.bytes_written = 0
+        self.bus_us = 0
         self.memory = {}
         _state.i2c[bus_id] = self
+
+    def attach(self, addr, device):
+        self.devices[addr] = device
 
     def scan(self):
         return sorted(self.devices)
@@ -459,6 +475,12 @@ class I2C:
             raise OSError(_ENODEV)
 
     def _record(self, addr, data):
+        us = i2c_bus_us(len(data), self.freq)
+        self.bus_us += us
+        board_time.charge(us)
+        dev = self.devices.get(addr)
+        if dev is not None:
+            dev.write(data)
         self.log.append((addr, data))
         _trim(self.log, LOG_MAX)
         self.bytes_written += len(data)
@@ -517,11 +539,13 @@ class WDT:
             _state.wdt = w
         w.timeout_ms = timeout
         w.since_feed_ms = 0
+        w.fed_at = board_time._now
         self._w = w
 
     def feed(self):
         self._w.feeds += 1
         self._w.since_feed_ms = 0
+        self._w.fed_at = board_time._now
 
     @property
     def timeout_ms(self):
@@ -537,7 +561,12 @@ class _Watchdog:
         self.timeout_ms = 0
         self.feeds = 0
         self.since_feed_ms = 0
+        self.fed_at = 0
         self.fired = False
+
+    def expires_at(self):
+        """Board us the timer runs out unless fed before."""
+        return self.fed_at + self.timeout_ms * 1000
 
 
 def watchdog():
@@ -586,6 +615,8 @@ def unique_id():
 
 def lightsleep(ms=None):
     _state.sleeps.append(("light", ms))
+    if ms is not None:
+        board_time.sleep_until(board_time._now + ms * 1000, "light")
 
 
 def deepsleep(ms=None):

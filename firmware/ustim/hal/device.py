@@ -1,5 +1,6 @@
-# The hardware bundle the App drives on a real board (the simulator's is
-# tools/sim/board.py SimHw; the interface is in the header of ustim/app.py):
+# The hardware bundle the App drives on a real board, and on the simulated
+# one over the shims (tools/sim/board.py; the interface is in the header of
+# ustim/app.py):
 #
 #   pulses   PIO engine (rp2) or RMT engine (esp32), hal/pulse.py interface
 #   amp      PWM or DAC reference (hal/amplitude.py), amp.set(ch, ua)
