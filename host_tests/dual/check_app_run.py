@@ -471,3 +471,16 @@ def check_longest_session_above_the_board_cap_is_refused():
     eq((app.settings.session_min, app.ctl.session_cap_s), (25, 1500), "30 min: nothing changed")
     eq(app.notices[-1], refusal, "and said why")
     eq(S.load(store)[0].session_min, 25, "the saved value is the one in force")
+
+
+def check_the_ticks_state_literals_are_the_channels():
+    # App's per-tick tests compare states with literals (a module attribute
+    # lookup per comparison costs on a board): they must be channel's numbers.
+    # MicroPython folds underscore constants away: the source is checked here.
+    if ON_MICROPYTHON:
+        return
+    from ustim import app as A
+    from ustim.core import channel as C
+    eq((A._ARMED, A._RUNNING, A._STOPPING), (C.ARMED, C.RUNNING, C.STOPPING), "literals")
+    eq([s for s in range(C.N_STATES) if A._ARMED <= s <= A._RUNNING or s == A._STOPPING],
+       sorted(A._ACTIVE), "the watched states are the active ones")
