@@ -235,7 +235,7 @@ def test_tens_preset_timing(prog):
             assert set(sp) == {period_us(prog.hz)}
         # The session timer: from the end of the probe to the end of the final
         # ramp down, then no pulse.
-        probe_end = K.amplitude_changes(rec, ch, ps[0][1] - TICK_US, ps[0][1])[0][0]
+        probe_end = [t for t, ua in K.amplitude_changes(rec, ch, 0, ps[0][1]) if ua == 0][-1]
         zero = _end_ramp(rec, ch)[-1][0]
         timer_us = console_number("preset-" + prog.pid, "timer") * 60e6
         assert abs(zero - probe_end - timer_us) <= TICK_US + K.TICK_JITTER_US

@@ -19,8 +19,8 @@
 # (nothing resumes after a reset: channels always boot OFF at amplitude 0).
 #
 # hw is the board bundle (main.py builds it from hal/; the simulated board
-# runs the same): pulses (hal.pulse interface), amp.set(ch, ua) and amp.ua
-# (what each reference is set to, uA), hv.set(on),
+# runs the same): pulses (hal.pulse interface), amp.set(ch, ua), amp.ua
+# (what each reference is set to, uA) and amp.finish_pulse(ch), hv.set(on),
 # sense (hal.sense.Sense), buttons (hal.buttons.ButtonPins), display
 # (hal.display.Display or None), console.read() -> bytes/None and
 # console.write(text), battery_pct(), wdt_feed(), outputs_off(), ticks_us(),
@@ -263,13 +263,21 @@ class App:
                     hw.amp.set(i, ua)
                 if not on[i]:
                     eng.start(i)
+                    # Its pulses may begin before service() below: at this level.
+                    self.ran_ua[i] = hw.amp.ua[i]
+                    self.ran_session[i] = c.in_session
                 active = True
             else:
+                s = c.ch.state
                 if on[i]:
+                    if _ARMED <= s <= _RUNNING or s == _STOPPING:
+                        # The level came to 0 in a running channel (the
+                        # probe's end, a ramp's, a contraction's rest): the
+                        # pulse in progress ends whole. Faults and stops cut.
+                        hw.amp.finish_pulse(i)
                     eng.stop(i)
                 if set_ua[i]:
                     hw.amp.set(i, 0)
-                s = c.ch.state
                 if _ARMED <= s <= _RUNNING or s == _STOPPING:
                     active = True
             i += 1

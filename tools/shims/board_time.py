@@ -93,8 +93,10 @@ def ticks_diff(end, start):
 
 
 def sleep_us(us):
+    # A busy wait on the ports (mp_hal_delay_us): the CPU does nothing else,
+    # the peripherals go on (kind "busy": the driver crosses to nobody).
     if us > 0:
-        sleep_until(_now + us)
+        sleep_until(_now + us, "busy")
 
 
 def sleep_ms(ms):

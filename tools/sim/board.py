@@ -300,6 +300,12 @@ class Board:
     # -- time -------------------------------------------------------------------
 
     def _sleep(self, until, kind):
+        if kind == "busy":
+            # Inside the tick: the peripherals run on, nothing crosses.
+            board_time.advance_to(until)
+            rp2.catch_up(until)
+            esp32.catch_up(until)
+            return
         light = kind == "light"
         if light and not self.light:
             self._note("light sleep")

@@ -31,13 +31,17 @@
 #   or past the idle, both channels are stopped there, before B's first
 #   phase (at least lead + pos + gap after B's start), and service() raises:
 #   the App turns every output off and reports it.
+#
+# quiet_in() reads the windows' own timeline: the two pulses of the window
+# written (rise1, rise2) and the next window's first (next), each within the
+# skew measured at its write.
 import esp32
 import machine
 from micropython import const
 
 from ustim.core import pulses
 from ustim.core.ticks import ticks_add, ticks_diff
-from ustim.hal.pulse import PulseEngine
+from ustim.hal.pulse import PulseEngine, quiet_wait
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -103,6 +107,7 @@ class RmtPulseEngine(PulseEngine):
         self._rise1 = [0] * self.channels   # ticks_us by which its pulses begin
         self._rise2 = [0] * self.channels
         self._live = [False] * self.channels  # a window has been written
+        self._skew = [0] * self.channels    # measured at the last window's write
         self._prime = ([1] * WINDOW_MAX_ITEMS, [False] * WINDOW_MAX_ITEMS)
         self.stop_all()
 
@@ -232,5 +237,23 @@ class RmtPulseEngine(PulseEngine):
         self._pos[ch] = (i + PULSES_PER_WINDOW) % n
         self._rise1[ch] = ticks_add(t_a, lead)
         self._rise2[ch] = ticks_add(t_a, lead + first)
+        self._skew[ch] = skew
         self._live[ch] = True
         return PULSES_PER_WINDOW
+
+    def quiet_in(self, ch, settle_us):
+        # type: (int, int) -> int
+        if not self.on[ch]:
+            return -1
+        now = self._ticks()
+        skew = self._skew[ch]
+        busy = self._spec[ch].pulse_us() + skew
+        wait = quiet_wait(now, self._next[ch], busy, skew, settle_us)
+        if self._live[ch]:
+            w = quiet_wait(now, self._rise1[ch], busy, skew, settle_us)
+            if w > wait:
+                wait = w
+            w = quiet_wait(now, self._rise2[ch], busy, skew, settle_us)
+            if w > wait:
+                wait = w
+        return wait
