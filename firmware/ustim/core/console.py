@@ -2,11 +2,12 @@
 # (protocol: docs/protocol.md).
 #
 # The app polls it from the control tick and never blocks on it:
-#   n = con.feed(data)   queue bytes that have arrived (bytes or str); returns
-#                        how many were taken (fewer when the queue is full:
-#                        keep the rest, or read only con.room() bytes)
-#   con.poll()           answer at most one complete line; True if it did.
-#                        With no complete line queued it allocates nothing.
+#   n = con.feed(data)   take bytes that have arrived (bytes or str): all of
+#                        them (returns len(data)); they are cut into lines by
+#                        ustim.core.lines, which refuses a line whole rather
+#                        than join it to another
+#   con.poll()           answer at most one line; True if it did. With nothing
+#                        waiting it allocates nothing and calls nothing.
 # Replies go to con.write(text), one call per reply, text ending in "\n".
 #
 # Every command goes through the Controller, so console values meet the same
@@ -26,22 +27,20 @@ import json
 from micropython import const
 
 from ustim.core import channel as C
+from ustim.core import lines as L
+from ustim.core.lines import IN_MAX, LINE_MAX  # noqa: F401 (the console's limits)
 from ustim.core.sequencer import STAGE_NAMES
 
-LINE_MAX = const(128)      # bytes per command line, without the line end
-IN_MAX = const(256)        # input queue: two full lines
 LOG_MAX = const(64)        # records per `log` reply (usage_log.DEFAULT_SLOTS)
 PROTOCOL = const(1)
 CUSTOM_NUM = const(240)    # usage-log program number of `set` programs: 240 + channel
-_CR = const(13)
-_LF = const(10)
-_TAB = const(9)
 
 E_UNKNOWN = "unknown_command"
 E_ARG = "bad_argument"
 E_RANGE = "out_of_range"
 E_NOT_ALLOWED = "not_allowed"
 E_FAULT = "fault_active"
+E_BUSY = "busy"
 
 
 class Host:
@@ -177,80 +176,40 @@ class Console:
         self.ctl = ctl
         self.host = host
         self.write = write
-        self._in = bytearray(IN_MAX)
-        self._head = 0
-        self._count = 0
-        self._line = bytearray(LINE_MAX)
-        self._n = 0
-        self._over = False       # line longer than LINE_MAX: discard to its end
-        self._bad = False        # a byte that is not printable ASCII
-        self._after_cr = False   # swallow the LF of a CR LF pair
+        self.input = L.LineQueue()
         self.replies = 0
 
     def room(self):
-        return IN_MAX - self._count
+        return self.input.room()
 
     def feed(self, data):
         if isinstance(data, str):
             data = data.encode()
-        n = len(data)
-        room = IN_MAX - self._count
-        if n > room:
-            n = room
-        tail = self._head + self._count
-        for i in range(n):
-            if tail >= IN_MAX:
-                tail -= IN_MAX
-            self._in[tail] = data[i]
-            tail += 1
-        self._count += n
-        return n
+        self.input.feed(data)
+        return len(data)
 
     def poll(self):
-        while self._count:
-            b = self._in[self._head]
-            self._head += 1
-            if self._head == IN_MAX:
-                self._head = 0
-            self._count -= 1
-            if self._after_cr:
-                self._after_cr = False
-                if b == _LF:
-                    continue
-            if b == _CR or b == _LF:
-                self._after_cr = b == _CR
-                self._end_line()
-                return True
-            if self._over:
-                continue
-            if self._n >= LINE_MAX:
-                self._over = True
-                continue
-            if b == _TAB:
-                b = 32
-            elif b < 32 or b > 126:
-                self._bad = True
-            self._line[self._n] = b
-            self._n += 1
-        return False
-
-    def _end_line(self):
-        over, bad, n = self._over, self._bad, self._n
-        self._over = self._bad = False
-        self._n = 0
-        if over:
+        q = self.input
+        if not (q.count or q.owed):
+            return False
+        item = q.pop()
+        if item == L.LONG:
             r = (E_ARG, "line over %d bytes" % LINE_MAX)
-        elif bad:
+        elif item == L.ASCII:
             r = (E_ARG, "line is not printable ASCII")
+        elif item == L.FULL:
+            # Short: on a UART these refusals compete with the replies for the wire.
+            r = (E_BUSY, "lines came faster than replies")
         else:
             try:
-                r = self.execute(bytes(self._line[:n]).decode())
+                r = self.execute(item)
             except Exception as e:
                 # A bug, not a user error: outputs off, as on any unexpected
                 # exception (DESIGN.md safety principle 1).
                 self.ctl.emergency_stop()
                 r = (E_FAULT, "internal error (%s): all outputs stopped" % type(e).__name__)
         self.reply(r)
+        return True
 
     def reply(self, r):
         if isinstance(r, list):
