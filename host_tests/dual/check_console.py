@@ -112,3 +112,51 @@ def check_set_refuses_continuous_ems():
     _one(b, "set 1 kind=ems freq_hz=50 phase_us=300 on_s=5 off_s=10")
     eq(json.loads(_one(b, "set 1 on_s=0 off_s=0"))["msg"],
        "on_s: contraction on time 0 ms outside limit 1000 ms", "cycle removed from EMS")
+
+
+def _run_for(b, now, ms):
+    # Control ticks of 10 ms: the controller, then the console, as the app does.
+    end = now + ms
+    while now < end:
+        now += 10
+        b.ctl.now_ms = now
+        b.ctl.tick(now)
+        b.con.poll()
+    return now
+
+
+def _console_session(b, ch=1, now=0):
+    b.ctl.now_ms = now
+    for line in ("select %d tens" % ch, "amp %d 10" % ch, "start %d" % ch):
+        eq(json.loads(_one(b, line))["ok"], True, line)
+    b.ctl.electrode_check(ch - 1, True)
+    return _run_for(b, now, 20)
+
+
+def check_console_off_is_read_only():
+    b = _bench(bench=True)
+    _console_session(b)
+    _one(b, "timer 20")
+    _one(b, "inject 1 overcurrent")
+    b.host.console = False
+    chan = b.ctl.chans[0]
+    before = snapshot(b.ctl)
+    for line in ("clear 1", "timer 21", "timer 60", "start 2", "resume 1", "up 1"):
+        r = json.loads(_one(b, line))
+        eq((r["ok"], r["error"]), (False, "not_allowed"), line)
+        eq(snapshot(b.ctl), before, "nothing changed by %r", line)
+    eq(chan.ch.state_name(), "FAULT", "the fault stays latched")
+    # Shorter is allowed, for every session now and later.
+    eq(json.loads(_one(b, "timer 10"))["timer_min"], 10, "shortened")
+    eq(chan.session.length_s, 600, "the session is 10 min")
+    eq(json.loads(_one(b, "timer 15"))["ok"], False, "and cannot be made longer again")
+    b.host.console = True
+    eq(json.loads(_one(b, "clear 1"))["state"], "OFF", "clear with console control")
+
+
+def check_timer_without_console_control_never_lengthens_a_program():
+    # Timer unset: each program runs its own length (15 min for tka): 20 min
+    # would lengthen tka sessions, 15 lengthens nothing.
+    b = _bench(console=False)
+    eq(json.loads(_one(b, "timer 20"))["error"], "not_allowed", "longer than tka's 15")
+    eq(json.loads(_one(b, "timer 15"))["timer_min"], 15, "no program made longer")

@@ -11,7 +11,9 @@
 # Replies go to con.write(text), one call per reply, text ending in "\n".
 #
 # Every command goes through the Controller, so console values meet the same
-# envelope as the buttons. A refused command changes nothing.
+# envelope as the buttons. A refused command changes nothing. Without console
+# control the console is read-only: nothing it can do starts, raises, lengthens
+# or clears anything (`timer` may only shorten, `stop`, `pause`, `down` lower).
 #
 # What the console needs beyond the Controller comes from a host object; the
 # app implements it (Host below is the safe default: console control off):
@@ -41,6 +43,7 @@ E_RANGE = "out_of_range"
 E_NOT_ALLOWED = "not_allowed"
 E_FAULT = "fault_active"
 E_BUSY = "busy"
+OFF_MSG = "console control is off: enable it in the device settings menu"
 
 
 class Host:
@@ -228,8 +231,7 @@ class Console:
         for cmd in COMMANDS:
             if cmd[0] == name:
                 if cmd[2] and not self.host.console_enabled():
-                    return (E_NOT_ALLOWED, "console control is off: enable it in the "
-                            "device settings menu")
+                    return (E_NOT_ALLOWED, OFF_MSG)
                 return cmd[1](self, words[1:])
         return (E_UNKNOWN, "unknown command %r: try help" % words[0][:16])
 
@@ -408,6 +410,9 @@ def _timer(con, args):
     m = _uint(args[0])
     if m is None:
         return (E_ARG, "minutes %r: want a whole number" % args[0][:16])
+    if not con.host.console_enabled() and con.ctl.timer_lengthens(m):
+        return (E_NOT_ALLOWED, "console control is off: the timer may only shorten "
+                "sessions (enable it in the device settings menu)")
     r = con.ctl.set_timer(m)
     if r is not None:
         return r
@@ -575,7 +580,7 @@ COMMANDS = (
     ("timer", _timer, False, "timer <minutes>"),
     ("imp", _imp, False, "imp <ch>"),
     ("log", _log, False, "log [n]"),
-    ("clear", _clear, False, "clear <ch>"),
+    ("clear", _clear, True, "clear <ch>"),
     ("set", _set, True, "set <ch> key=value ..."),
     ("selftest", _selftest, False, "selftest"),
     ("inject", _inject, True, "inject <ch> <fault>"),
