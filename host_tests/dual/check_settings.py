@@ -14,6 +14,7 @@ def _custom():
     s.set("console", True)
     s.set("bench", True)
     s.set("session_min", 20)
+    s.set("lease_s", 10)
     return s
 
 
@@ -34,12 +35,14 @@ def check_round_trip_keeps_every_field():
     true(got.same_as(s), "round trip %r", got)
     eq(got.area_mm2(), 4500, "5x9 cm pad")
     eq(got.session_s(), 1200, "session seconds")
+    eq(got.lease_ms(), 10000, "lease milliseconds")
 
 
 def check_defaults_and_pad_areas():
     s = settings.Settings()
-    eq((s.max_ma, s.pad, s.contrast, s.console, s.bench, s.session_min),
-       (50, "5x5", 128, False, False, 60), "defaults (60 min: programs run their own length)")
+    eq((s.max_ma, s.pad, s.contrast, s.console, s.bench, s.session_min, s.lease_s),
+       (50, "5x5", 128, False, False, 60, 5),
+       "defaults (60 min: programs run their own length; a 5 s console lease)")
     eq(s.area_mm2(), 2500, "5x5 cm")
     eq(settings.pad_area_mm2("10x10"), 10000, "10x10 cm")
     eq(settings.pad_area_mm2("3x3"), -1, "unlisted pad")
@@ -53,7 +56,7 @@ def check_no_stimulation_state_is_a_setting():
         for name in names:
             true(word not in name, "setting %s looks like output state", name)
     data = _signed('{"version": 1, "max_ma": 40, "pad": "5x5", "contrast": 1, "console": false,'
-                   ' "bench": false, "session_min": 30, "amplitude_ua": 20000')
+                   ' "bench": false, "session_min": 30, "lease_s": 5, "amplitude_ua": 20000')
     s, notice = settings.decode(data)
     true(notice is not None, "unknown field noticed")
     true(not hasattr(s, "amplitude_ua"), "unknown field not stored")
@@ -80,7 +83,7 @@ def check_field_validation_type_and_range():
     bad = (("max_ma", "0"), ("max_ma", "81"), ("max_ma", "true"), ("max_ma", '"50"'),
            ("max_ma", "50.0"), ("pad", '"3x3"'), ("pad", "5"), ("contrast", "256"),
            ("contrast", "-1"), ("console", "1"), ("bench", '"yes"'), ("session_min", "0"),
-           ("session_min", "61"), ("session_min", "null"))
+           ("session_min", "61"), ("session_min", "null"), ("lease_s", "0"), ("lease_s", "61"))
     for name, text in bad:
         s, notice = settings.decode(_signed('{"version": 1, "contrast": 7, "%s": %s' % (
             name, text)))

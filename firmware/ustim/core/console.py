@@ -15,6 +15,11 @@
 # control the console is read-only: nothing it can do starts, raises, lengthens
 # or clears anything (`timer` may only shorten, `stop`, `pause`, `down` lower).
 #
+# Lease: a channel whose output the console started or raised is stopped (its
+# ramp down) when no line at all has arrived for lease_ms, so a host that went
+# away cannot leave it running; sessions started from the buttons are not
+# leased (the app calls release(ch) when the buttons start a channel).
+#
 # What the console needs beyond the Controller comes from a host object; the
 # app implements it (Host below is the safe default: console control off):
 #   console_enabled() -> bool  output-changing commands allowed; set only from
@@ -24,6 +29,7 @@
 #   impedance(ch) -> int/None  last electrode impedance of channel ch (0-based), ohm
 #   log_records(n) -> list     the newest n usage_log.Record, oldest first
 #   selftest() -> list         (name, ok, detail) for each self-test item
+#   notice(text)               a line for the device's screen
 import json
 
 from micropython import const
@@ -32,7 +38,9 @@ from ustim.core import channel as C
 from ustim.core import lines as L
 from ustim.core.lines import IN_MAX, LINE_MAX  # noqa: F401 (the console's limits)
 from ustim.core.sequencer import STAGE_NAMES
+from ustim.core.ticks import ticks_add, ticks_diff
 
+LEASE_MS = const(5000)     # default lease (settings.lease_s sets the app's)
 LOG_MAX = const(64)        # records per `log` reply (usage_log.DEFAULT_SLOTS)
 PROTOCOL = const(1)
 CUSTOM_NUM = const(240)    # usage-log program number of `set` programs: 240 + channel
@@ -44,6 +52,8 @@ E_NOT_ALLOWED = "not_allowed"
 E_FAULT = "fault_active"
 E_BUSY = "busy"
 OFF_MSG = "console control is off: enable it in the device settings menu"
+# Channel states the lease stops (STOPPING is on its way already).
+_LEASE_STOPS = (C.ARMED, C.RAMPING, C.RUNNING, C.PAUSED)
 
 
 class Host:
@@ -66,6 +76,9 @@ class Host:
 
     def selftest(self):
         return []
+
+    def notice(self, text):
+        pass
 
 
 # -- small parsers: no float, no int() surprises ("1_0", " 7", "+3") --------
@@ -181,6 +194,9 @@ class Console:
         self.write = write
         self.input = L.LineQueue()
         self.replies = 0
+        self.lease_ms = LEASE_MS
+        self.leased = 0          # bit per channel: output the console started or raised
+        self._due = 0            # ticks_ms when the lease runs out (last line + lease_ms)
 
     def room(self):
         return self.input.room()
@@ -188,10 +204,14 @@ class Console:
     def feed(self, data):
         if isinstance(data, str):
             data = data.encode()
-        self.input.feed(data)
+        if self.input.feed(data):
+            # Any line, whatever it says, shows the host is there.
+            self._due = ticks_add(self.ctl.now_ms, self.lease_ms)
         return len(data)
 
     def poll(self):
+        if self.leased and ticks_diff(self.ctl.now_ms, self._due) >= 0:
+            self._lease_over()
         q = self.input
         if not (q.count or q.owed):
             return False
@@ -221,6 +241,23 @@ class Console:
             text = encode((("ok", False), ("error", r[0]), ("msg", r[1])))
         self.replies += 1
         self.write(text + "\n")
+
+    # -- the lease --------------------------------------------------------------
+
+    def lease(self, ch):
+        self.leased |= 1 << ch
+
+    def release(self, ch):
+        """The channel was started from the device itself: not the console's."""
+        self.leased &= ~(1 << ch)
+
+    def _lease_over(self):
+        chans = self.ctl.chans
+        for i in range(len(chans)):
+            if self.leased >> i & 1 and chans[i].ch.state in _LEASE_STOPS:
+                if self.ctl.stop(i) is None:
+                    self.host.notice("Console silent: ch%d stopped" % (i + 1))
+        self.leased = 0
 
     def execute(self, text):
         """Run one command line; returns a list of reply pairs, or (code, msg)."""
@@ -327,7 +364,9 @@ def _status(con, args):
             ("check", ch.check_reason), ("ohm", con.host.impedance(i))))
     return [("console", bool(con.host.console_enabled())),
             ("bench", bool(con.host.bench_enabled())),
-            ("timer_min", ctl.session_s // 60), ("channels", chans)]
+            ("timer_min", ctl.session_s // 60), ("lease_s", con.lease_ms // 1000),
+            ("lines_refused", con.input.refused),
+            ("channels", chans)]
 
 
 def _programs(con, args):
@@ -355,8 +394,18 @@ def _select(con, args):
     return [("ch", ci + 1), ("program", pid), ("max_ua", con.ctl.chans[ci].max_ua)]
 
 
+def _leasing(con, fn):
+    # fn(ch), and the channel leased when it accepted: its output is the console's.
+    def act(ch):
+        r = fn(ch)
+        if r is None:
+            con.lease(ch)
+        return r
+    return act
+
+
 def _start(con, args):
-    return _per_channel(con, args, "start <ch|all>", con.ctl.start)
+    return _per_channel(con, args, "start <ch|all>", _leasing(con, con.ctl.start))
 
 
 def _stop(con, args):
@@ -368,7 +417,7 @@ def _pause(con, args):
 
 
 def _resume(con, args):
-    return _per_channel(con, args, "resume <ch|all>", con.ctl.resume)
+    return _per_channel(con, args, "resume <ch|all>", _leasing(con, con.ctl.resume))
 
 
 def _amp(con, args):
@@ -380,9 +429,12 @@ def _amp(con, args):
     ua = milliamps(args[1])
     if ua is None:
         return (E_ARG, "amplitude %r: want mA like 12.5 (at most 3 decimals)" % args[1][:16])
+    before = con.ctl.chans[ci].ch.target_ua
     r = con.ctl.set_amp(ci, ua)
     if r is not None:
         return r
+    if ua > before:
+        con.lease(ci)
     return [("ch", ci + 1), ("target_ua", ua)]
 
 
@@ -397,7 +449,7 @@ def _step(con, args, usage, fn):
 
 
 def _up(con, args):
-    return _step(con, args, "up <ch>", con.ctl.up)
+    return _step(con, args, "up <ch>", _leasing(con, con.ctl.up))
 
 
 def _down(con, args):

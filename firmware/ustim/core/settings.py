@@ -44,6 +44,10 @@ FIELDS = (
     # (Controller.set_session_cap). 60 = the hard cap of docs/safety-limits.md, so by
     # default each program runs its own length.
     ("session_min", "int", 60, 1, 60),
+    # Console lease: output the console started or raised stops when no console
+    # line has come for this long (5 s: a host that is gone is noticed within
+    # seconds, and a bench tool polling twice a second keeps it easily).
+    ("lease_s", "int", 5, 1, 60),
 )
 
 
@@ -92,6 +96,9 @@ class Settings:
 
     def max_ua(self):
         return self.max_ma * 1000
+
+    def lease_ms(self):
+        return self.lease_s * 1000
 
     def same_as(self, other):
         for name, _kind, _default, _lo, _hi in FIELDS:
