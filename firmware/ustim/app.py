@@ -139,6 +139,9 @@ class App:
     def settings_notice(self):
         return self.notices[-1] if self.notices else "ok"
 
+    def replies_lost(self):
+        return getattr(self.hw.console, "lost", 0)
+
     def notice(self, text):
         self._notice(text)
 

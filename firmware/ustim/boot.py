@@ -79,6 +79,10 @@ def record_failure(text, hw, storage):
         return
     try:
         hw.console.write(text + "\n")
+        # No control tick will send it: now, waiting if need be (outputs are off).
+        flush = getattr(hw.console, "flush", None)
+        if flush is not None:
+            flush()
     except Exception:           # noqa: BLE001
         pass
     show_error(hw.display, "off. Halted.", text)

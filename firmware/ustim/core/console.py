@@ -29,6 +29,7 @@
 #   impedance(ch) -> int/None  last electrode impedance of channel ch (0-based), ohm
 #   log_records(n) -> list     the newest n usage_log.Record, oldest first
 #   selftest() -> list         (name, ok, detail) for each self-test item
+#   replies_lost() -> int      replies the port dropped because the host did not read
 #   notice(text)               a line for the device's screen
 import json
 
@@ -76,6 +77,9 @@ class Host:
 
     def selftest(self):
         return []
+
+    def replies_lost(self):
+        return 0
 
     def notice(self, text):
         pass
@@ -365,7 +369,7 @@ def _status(con, args):
     return [("console", bool(con.host.console_enabled())),
             ("bench", bool(con.host.bench_enabled())),
             ("timer_min", ctl.session_s // 60), ("lease_s", con.lease_ms // 1000),
-            ("lines_refused", con.input.refused),
+            ("replies_lost", con.host.replies_lost()), ("lines_refused", con.input.refused),
             ("channels", chans)]
 
 
