@@ -23,8 +23,9 @@ WORDS_PER_PULSE = 2
 
 
 class StopRun(BaseException):
-    """Ends a main.py run from the test side, as Ctrl-C does on a board: not an
-    Exception, so the firmware's handlers let it through to main.py's finally."""
+    """Ends a main.py run from the test side: not an Exception, so the
+    firmware's handlers let it through to main.py's finally, as any
+    BaseException would (Ctrl-C no longer can: main.py turns it off)."""
 
 
 class FakeTime:

@@ -163,8 +163,8 @@ def test_watchdog_fed_once_per_healthy_tick_and_finally_drives_pins_low(rig, mon
     assert app.hw.pulses.fed[0] > 100
     assert hv_seen == [1]
     assert app.failed is None
-    # Stopped from outside (Ctrl-C on a board) while running: main.py's
-    # finally took every output pin back as GPIO, low.
+    # Stopped from outside while running (a BaseException): main.py's finally
+    # took every output pin back as GPIO, low.
     assert R.pins_low(rig.board)
 
 

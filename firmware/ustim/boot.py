@@ -12,6 +12,7 @@
 # or the loop: outputs off, the error written and shown, then machine.reset().
 # See docs/device-app.md.
 import machine
+import micropython
 from micropython import const
 
 from ustim import VERSION
@@ -117,6 +118,8 @@ def run(board_mod, storage=None, make_hw=_make_hw):
         # itself (ustim.board.Board keeps no WATCHDOG thresholds).
         board = load(board_mod).module
         if maintenance_requested(board):
+            # Ctrl-C back (main.py turned it off) for mpremote and the REPL.
+            micropython.kbd_intr(3)
             print("uStim: maintenance boot (MODE held): outputs low, no watchdog")
             return "maintenance"
         hw = make_hw(board)
