@@ -167,3 +167,15 @@ class StdinPipe:
 
 def run_main():
     runpy.run_path(str(MAIN), run_name="__main__")
+
+
+def run_main_outcome():
+    """main.py run until it ends: "stopped" (a test's StopRun), "reset"
+    (machine.reset) or "returned"; anything else it raises goes on."""
+    try:
+        run_main()
+    except StopRun:
+        return "stopped"
+    except machine.ResetCalled:
+        return "reset"
+    return "returned"

@@ -98,16 +98,13 @@ class PortRig:
     def run(self, ticks=None):
         self.stop_after = ticks
         try:
-            R.run_main()
-        except R.StopRun:
-            return "stopped"
-        except machine.ResetCalled:
-            return "reset"
+            outcome = R.run_main_outcome()
         except BaseException as e:    # noqa: BLE001 - what MicroPython would print
             self._repl(e)
             return "repl after %s" % type(e).__name__
-        self._repl(None)
-        return "returned"
+        if outcome == "returned":
+            self._repl(None)
+        return outcome
 
     def _repl(self, exc):
         self.port.enter_repl(exc)

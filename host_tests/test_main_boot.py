@@ -44,13 +44,7 @@ class Rig:
 
     def run(self, ticks=None):
         self.stop_after = ticks
-        try:
-            R.run_main()
-        except R.StopRun:
-            return "stopped"
-        except machine.ResetCalled:
-            return "reset"
-        return "returned"
+        return R.run_main_outcome()
 
     @property
     def app(self):
