@@ -61,8 +61,10 @@ class Bench:
 
     def start_both(self):
         ctl = self.app.ctl
+        # The second program sweeps its rate: its sequencer works every tick
+        # (a one-rate program's has nothing to do once running).
         for ch in range(self.board.CHANNELS):
-            assert ctl.select(ch, "tens") is None
+            assert ctl.select(ch, ("tens", "mod")[ch % 2]) is None
             assert ctl.set_amp(ch, 10000) is None
             assert ctl.start(ch) is None
         for _ in range(600):

@@ -44,6 +44,14 @@ from ustim.core.watchdog import config
 
 TICK_MS = const(10)
 UI_EVERY = const(10)         # redraw at most every 100 ms unless a key was pressed
+BATTERY_EVERY = const(10)    # UI looks between battery readings (once a second)
+# The active states (_ACTIVE below) as literals for the per-tick tests (ARMED..
+# RUNNING and STOPPING): C.ARMED would be a module attribute lookup each time.
+# Defined before their use, or MicroPython does not fold them; a test keeps
+# them equal to the channel's.
+_ARMED = const(1)
+_RUNNING = const(3)
+_STOPPING = const(5)
 ERROR_FILE = "error.txt"
 PROGRAMS_FILE = "programs.json"   # custom programs, next to settings.json
 _PARSER = "ustim.core.custom"
@@ -102,7 +110,9 @@ class App:
         self._shown = -1            # screen on the frame (-1: nothing drawn yet)
         self._sig = 0               # screens.signature of what the frame shows
         self.error_text = self._last_error()
+        self._bat_due = 0
         self._fill_view()
+        self._fill_settings()
 
     # -- host interface for the console --------------------------------------
 
@@ -182,20 +192,23 @@ class App:
         chans = self._chans
         watched = False
         for ch in chans:
-            if ch.state in _WATCHED:
+            s = ch.state
+            if _ARMED <= s <= _RUNNING or s == _STOPPING:
                 watched = True
         sense = hw.sense
         if watched or self.ui_due == 1:
             sense.read()
         if watched:
-            for i in range(len(chans)):
-                ch = chans[i]
-                if ch.state in _WATCHED:
+            i = 0
+            for ch in chans:
+                s = ch.state
+                if _ARMED <= s <= _RUNNING or s == _STOPPING:
                     g = self.guards[i]
                     ev = g.step(ch, self.set_ua[i], sense.i_ua[i], sense.v_mv[i],
                                 self.delivered[i], now_ms)
                     if ev != NO_EVENT:
                         self._guard_event(i, ev, g.arg)
+                i += 1
         # 3: people.
         btn = self.buttons
         if hw.buttons.poll_into(btn, now_ms):
@@ -233,40 +246,46 @@ class App:
         on = eng.on
         set_ua = self.set_ua
         active = False
+        i = 0
         for c in self.ctl.chans:
-            ch = c.ch.index
             out = c.out
             ua = out.ua
             if ua > 0:
                 if out.changed:
-                    eng.configure(ch, out.spec)
+                    eng.configure(i, out.spec)
                     out.changed = False
-                if ua != set_ua[ch]:
-                    hw.amp.set(ch, ua)
-                if not on[ch]:
-                    eng.start(ch)
+                if ua != set_ua[i]:
+                    hw.amp.set(i, ua)
+                if not on[i]:
+                    eng.start(i)
                 active = True
             else:
-                if on[ch]:
-                    eng.stop(ch)
-                if set_ua[ch]:
-                    hw.amp.set(ch, 0)
-                if c.ch.state in _ACTIVE:
+                if on[i]:
+                    eng.stop(i)
+                if set_ua[i]:
+                    hw.amp.set(i, 0)
+                s = c.ch.state
+                if _ARMED <= s <= _RUNNING or s == _STOPPING:
                     active = True
+            i += 1
         hw.hv.set(active)
         eng.service()
         fed = eng.fed
-        for c in self.ctl.chans:
-            ch = c.ch.index
+        acct = self.acct
+        ctl = self.ctl
+        i = 0
+        for c in ctl.chans:
             # Pulses handed to the engine now go out during the next tick at
-            # this amplitude: that is what the dose and the watchdog see.
-            n = fed[ch] - self.acct[ch]
-            self.acct[ch] = fed[ch]
-            # ... and the sense readings the guard takes at the next tick are of them.
-            self.delivered[ch] = n
+            # this amplitude: that is what the dose and the watchdog see (the
+            # sense readings the guard takes at the next tick are of them).
+            n = fed[i] - acct[i]
+            acct[i] = fed[i]
+            self.delivered[i] = n
+            ua = c.out.ua
             if n > 0:
-                self.ctl.account(ch, n, c.out.ua)
-            set_ua[ch] = c.out.ua
+                ctl.account(i, n, ua)
+            set_ua[i] = ua
+            i += 1
 
     def _write_log(self, now_ms):
         for rec in self.ctl.finished:
@@ -346,6 +365,7 @@ class App:
         elif sid == view.SET_LEASE:
             self.console.lease_ms = self.settings.lease_ms()
         self._notice(S.save(self.storage, self.settings))
+        self._fill_settings()
 
     def _report(self, refusal):
         if refusal is not None:
@@ -385,7 +405,15 @@ class App:
         v.fault_kind = fault_kind
         v.fault_ch = fault_ch
         v.remaining_s = remaining
-        v.battery_pct = self.hw.battery_pct()
+        # A cell's charge moves in minutes: read once a second, not every look.
+        self._bat_due -= 1
+        if self._bat_due <= 0:
+            self._bat_due = BATTERY_EVERY
+            v.battery_pct = self.hw.battery_pct()
+
+    def _fill_settings(self):
+        # At boot and after each change: the view's copy of the settings.
+        v = self.view
         st = self.settings
         v.settings[view.SET_MAX_MA] = st.max_ma
         v.settings[view.SET_PAD] = S.PAD_CHOICES.index(st.pad)
@@ -525,8 +553,6 @@ def show_error(disp, second_line, text):
 
 
 _ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
-# The states whose sense samples the electrode guard judges (the same four).
-_WATCHED = _ACTIVE
 # machine.reset_cause() values differ between ports: named through the
 # constants the running port defines (the device's machine, or the shim).
 _POWER_ON = "power-on"

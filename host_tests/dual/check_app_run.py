@@ -494,3 +494,16 @@ def check_the_console_lease_setting_is_applied_and_saved():
     now = _run(app, hw, clock, now, 200)
     true(app.ctl.chans[0].ch.state_name() in ("STOPPING", "OFF"), "2 s silent: stopped")
     true("Console silent: ch1 stopped" in app.notices, "and said so")
+
+
+def check_the_ticks_state_literals_are_the_channels():
+    # App's per-tick tests compare states with literals (a module attribute
+    # lookup per comparison costs on a board): they must be channel's numbers.
+    # MicroPython folds underscore constants away: the source is checked here.
+    if ON_MICROPYTHON:
+        return
+    from ustim import app as A
+    from ustim.core import channel as C
+    eq((A._ARMED, A._RUNNING, A._STOPPING), (C.ARMED, C.RUNNING, C.STOPPING), "literals")
+    eq([s for s in range(C.N_STATES) if A._ARMED <= s <= A._RUNNING or s == A._STOPPING],
+       sorted(A._ACTIVE), "the watched states are the active ones")

@@ -209,3 +209,15 @@ def check_session_setting_applies_to_sessions_that_start_after_it():
     ctl.tick(3000)
     ctl.start(0)
     eq(ctl.chans[0].session.length_s, 2700, "the timer's 45 min at the next start")
+
+
+def check_the_ticks_state_literals_are_the_channels():
+    # controller.tick compares states with its own literals (a module attribute
+    # lookup per comparison costs on a board): they must be channel's numbers.
+    # MicroPython folds underscore constants away: the source is checked here.
+    if sys.implementation.name == "micropython":
+        return
+    from ustim.core import controller as K
+    for mine, theirs in ((K._OFF, C.OFF), (K._ARMED, C.ARMED), (K._RAMPING, C.RAMPING),
+                         (K._RUNNING, C.RUNNING), (K._FAULT, C.FAULT)):
+        eq(mine, theirs, "state literal")

@@ -3,8 +3,8 @@ pico board file's wiring, seen from outside the chip.
 
 - Oled: an SSD1306 answering at OLED_ADDR on the board's I2C bus. Every byte takes its bus
   time (9 SCL periods at the frequency the firmware programmed), so the CPU waits for the
-  bus as it does on a board; the bytes and their emulated times are counted, and the
-  panel's GDDRAM is kept (horizontal addressing, as micropython-lib's driver sets it).
+  bus as it does on a board; each transaction is counted with its emulated time, and the
+  panel's RAM is kept by the project's SSD1306 model.
 - Load: a resistor on each output behind the sense inputs. The peak detector holds the
   current of the channel's latest pulse (its amplitude from the PWM reference's duty at the
   A edge); the voltage detector sees I x R through the Pico's 2:1 mux. ADC conversions take
@@ -18,6 +18,7 @@ pico board file's wiring, seen from outside the chip.
 """
 
 from tools.sim.models.electrode import to_raw
+from tools.sim.models.oled_panel import Ssd1306Model
 
 NS = 1_000_000_000
 # The RP2040's ADC inputs 0-3 are its GPIOs 26-29 (a property of the chip, not of a board).
@@ -25,6 +26,9 @@ ADC_FIRST_GPIO = 26
 
 
 class Oled:
+    """An SSD1306 on one of the chip's I2C blocks: each byte acknowledged after its bus
+    time, each transaction's bytes fed to the panel model (tools/sim/models/oled_panel)."""
+
     def __init__(self, mcu, index, addr):
         self.mcu = mcu
         self.i2c = mcu.i2c[index]
@@ -32,16 +36,10 @@ class Oled:
         self.clock = mcu.clock
         self.alarm = self.clock.create_alarm(self._done)
         self._pending = None
-        self.bytes = []           # (emulated ns, bytes in the transaction incl. address)
-        self._count = 0
-        self._first = True
-        self._is_data = False
-        self._cmd = []
-        self.gddram = bytearray(1024)
-        self.col = [0, 127]
-        self.page = [0, 7]
-        self.ptr = (0, 0)
-        self.frames_written = 0
+        self.panel = Ssd1306Model()
+        self.writes = []          # (emulated ns at the stop, bytes on the bus incl. address)
+        self._payload = bytearray()
+        self._ours = False
         self.i2c.on_connect = self._connect
         self.i2c.on_write_byte = self._write
         self.i2c.on_stop = self._stop
@@ -61,57 +59,21 @@ class Oled:
             fn()
 
     def _connect(self, address, mode):
-        ack = address == self.addr
-        self._count = 1
-        self._first = True
-        self._cmd = []
+        self._ours = address == self.addr
+        self._payload = bytearray()
         # Start condition, 7 address bits, R/W, acknowledge.
-        self._later(10, lambda: self.i2c.complete_connect(ack))
+        self._later(10, lambda: self.i2c.complete_connect(self._ours))
 
     def _write(self, value):
-        self._count += 1
-        self._byte(value)
+        self._payload.append(value)
         self._later(9, lambda: self.i2c.complete_write(True))
 
     def _stop(self):
-        if self._count:
-            self.bytes.append((self.clock.nanos, self._count))
-            self._count = 0
+        if self._ours:
+            self.writes.append((self.clock.nanos, len(self._payload) + 1))
+            self.panel.write(self._payload)
+            self._ours = False
         self._later(1, self.i2c.complete_stop)
-
-    # -- the SSD1306 side: control byte, then commands or GDDRAM data ------------------
-
-    def _byte(self, b):
-        if self._first:
-            self._first = False
-            self._is_data = bool(b & 0x40)
-            return
-        if self._is_data:
-            c, p = self.ptr
-            self.gddram[p * 128 + c] = b
-            c += 1
-            if c > self.col[1]:
-                c = self.col[0]
-                p = p + 1 if p < self.page[1] else self.page[0]
-                if p == self.page[0]:
-                    self.frames_written += 1
-            self.ptr = (c, p)
-            return
-        self._cmd.append(b)
-        cmd = self._cmd
-        if cmd[0] in (0x21, 0x22):
-            if len(cmd) == 3:
-                if cmd[0] == 0x21:
-                    self.col = [cmd[1] & 127, cmd[2] & 127]
-                else:
-                    self.page = [cmd[1] & 7, cmd[2] & 7]
-                self.ptr = (self.col[0], self.page[0])
-                self._cmd = []
-        elif cmd[0] in (0x20, 0x81, 0xA8, 0xD3, 0xDA, 0xD5, 0xD9, 0xDB, 0x8D, 0xAD):
-            if len(cmd) == 2:
-                self._cmd = []
-        else:
-            self._cmd = []
 
 
 class Load:

@@ -97,7 +97,7 @@ class Channel:
         self._seg_from = 0
         self._seg_to = 0
         self._seg_t0 = 0
-        self._seg_ms = 0
+        self.seg_ms = 0            # length of the level's segment now; 0: the level is steady
         self._armed_t0 = 0
 
     # -- public API -------------------------------------------------------
@@ -121,7 +121,7 @@ class Channel:
         # running: level_ua already equals _seg_to), skip the table: this runs
         # every control tick for every channel.
         s = self.state
-        if s == OFF or s == FAULT or s == PAUSED or (s == RUNNING and self._seg_ms == 0):
+        if s == OFF or s == FAULT or s == PAUSED or (s == RUNNING and self.seg_ms == 0):
             return None
         return self.handle(TICK, 0, now_ms)
 
@@ -134,7 +134,7 @@ class Channel:
         if self.level_ua > self.max_ua:
             self.level_ua = self.max_ua
             self._seg_from = self._seg_to = self.level_ua
-            self._seg_ms = 0
+            self.seg_ms = 0
 
     def output_on(self):
         return self.state in _OUTPUT_STATES and self.output_ua() > 0
@@ -158,8 +158,8 @@ class Channel:
         self._seg_t0 = now_ms
         if dur_ms > MAX_SEGMENT_MS:
             dur_ms = MAX_SEGMENT_MS
-        self._seg_ms = dur_ms if dur_ms > 0 else 0
-        if self._seg_ms == 0:
+        self.seg_ms = dur_ms if dur_ms > 0 else 0
+        if self.seg_ms == 0:
             self.level_ua = to_ua
 
     def _slew_to(self, to_ua, now_ms):
@@ -173,13 +173,13 @@ class Channel:
         self._segment(to_ua, dur, now_ms)
 
     def _advance(self, now_ms):
-        if self._seg_ms == 0:
+        if self.seg_ms == 0:
             self.level_ua = self._seg_to
             return True
         elapsed = ticks_diff(now_ms, self._seg_t0)
-        if elapsed >= self._seg_ms:
+        if elapsed >= self.seg_ms:
             self.level_ua = self._seg_to
-            self._seg_ms = 0
+            self.seg_ms = 0
             return True
         if elapsed <= 0:
             return False
@@ -188,9 +188,9 @@ class Channel:
         # rate q and a remainder r < duration <= MAX_SEGMENT_MS.
         delta = self._seg_to - self._seg_from
         mag = delta if delta >= 0 else -delta
-        q = mag // self._seg_ms
-        r = mag - q * self._seg_ms
-        step = q * elapsed + r * elapsed // self._seg_ms
+        q = mag // self.seg_ms
+        r = mag - q * self.seg_ms
+        step = q * elapsed + r * elapsed // self.seg_ms
         self.level_ua = self._seg_from + (step if delta >= 0 else -step)
         return False
 
@@ -198,7 +198,7 @@ class Channel:
         self.state = state
         self.level_ua = 0
         self._seg_from = self._seg_to = 0
-        self._seg_ms = 0
+        self.seg_ms = 0
         if state == OFF:
             # A HIGH-impedance warning blocks increases only while outputting.
             self.inhibit_up = False

@@ -29,7 +29,7 @@ class Sequencer:
         self.stage = CONTINUOUS
         self.stage_left_ms = 0   # time until the stage ends (0 when continuous)
         self.hz = 0
-        self._pending = False
+        self.pending = False   # a newly loaded spec not yet handed on by tick()
         self._base_hz = 0
         self._alt_hz = 0
         self._alt_ms = 0
@@ -40,7 +40,7 @@ class Sequencer:
         self._cycle = 0
         self._up = 0
         self._down = 0
-        self._static = True
+        self.static = True     # one rate, no contraction cycle: tick() only hands on a new spec
 
     def load(self, prog):
         """Select a program; it must already have passed programs.check_program."""
@@ -56,10 +56,10 @@ class Sequencer:
         self._up = prog.ramp_up_ms
         self._down = prog.ramp_down_ms
         # One rate, no contractions: tick() has nothing to compute.
-        self._static = not (self._alt_ms or self._sweep_ms or self._cycle)
+        self.static = not (self._alt_ms or self._sweep_ms or self._cycle)
         self.hz = prog.hz
         prog.fill_spec(self.spec, prog.hz)
-        self._pending = True
+        self.pending = True
         self.changed = False
         self.stage = CONTINUOUS
         self.stage_left_ms = 0
@@ -108,16 +108,16 @@ class Sequencer:
             self.changed = False
             self.stage = OFF
             return 0
-        if self._static:
-            self.changed = self._pending
-            self._pending = False
+        if self.static:
+            self.changed = self.pending
+            self.pending = False
             self.stage = CONTINUOUS
             return FULL_SCALE
         if elapsed_ms < 0:
             elapsed_ms = 0
         hz = self._rate(elapsed_ms)
-        changed = self._pending
-        self._pending = False
+        changed = self.pending
+        self.pending = False
         if hz != self.hz:
             self.hz = hz
             self.spec.period_us = period_us(hz)

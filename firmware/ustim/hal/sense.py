@@ -61,20 +61,28 @@ class Sense:
         self._mux = None if mux is None else Pin(mux, Pin.OUT, value=0)
         self._ik, self._ishift = fixed_scale(board.SENSE_I_UA_FULL_SCALE)
         self._vk, self._vshift = fixed_scale(board.SENSE_V_MV_FULL_SCALE)
+        # to_units' rounding term, per scale (0 when there is no shift).
+        self._ihalf = (1 << self._ishift) >> 1
+        self._vhalf = (1 << self._vshift) >> 1
         self.i_ua = [0] * n
         self.v_mv = [0] * n
         self.raw_i = [0] * n
         self.raw_v = [0] * n
 
     def read(self):
-        """Sample every channel into i_ua / v_mv (and raw_i / raw_v)."""
+        """Sample every channel into i_ua / v_mv (and raw_i / raw_v). Runs every
+        control tick: to_units() is written out here, a call per reading costs."""
         mux = self._mux
+        adc_i = self._adc_i
+        adc_v = self._adc_v
+        ik, ih, ish = self._ik, self._ihalf, self._ishift
+        vk, vh, vsh = self._vk, self._vhalf, self._vshift
         c = 0
         while c < self.n:
-            raw = self._adc_i[c].read_u16()
+            raw = adc_i[c].read_u16()
             self.raw_i[c] = raw
-            self.i_ua[c] = to_units(raw, self._ik, self._ishift)
-            adc = self._adc_v[c]
+            self.i_ua[c] = (raw * ik + ih) >> ish
+            adc = adc_v[c]
             if mux is not None and c > 0:
                 mux.value(c)
                 # The ADC's sampling capacitor still holds the other channel's
@@ -82,7 +90,7 @@ class Sense:
                 adc.read_u16()
             raw = adc.read_u16()
             self.raw_v[c] = raw
-            self.v_mv[c] = to_units(raw, self._vk, self._vshift)
+            self.v_mv[c] = (raw * vk + vh) >> vsh
             c += 1
         if mux is not None and self.n > 1:
             mux.value(0)     # channel index 0 selected between reads

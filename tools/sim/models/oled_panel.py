@@ -10,7 +10,7 @@ ACK, the address byte, start and stop).
 
 # Commands followed by this many argument bytes.
 _ARGS = {0x20: 1, 0x21: 2, 0x22: 2, 0x81: 1, 0xA8: 1, 0xD3: 1, 0xDA: 1, 0xD5: 1,
-         0xD9: 1, 0xDB: 1, 0x8D: 1}
+         0xD9: 1, 0xDB: 1, 0x8D: 1, 0xAD: 1}
 
 
 def bus_us(nbytes, hz=400000):

@@ -39,6 +39,7 @@ class ChunkRefresh:
         self._zero = bytes(width)
         self.dirty = bytearray(pages)   # bit k of dirty[p]: chunk k of page p to send
         self._next = 0                  # chunk index the next scan starts from
+        self._clean = True              # no chunk marked: step() has nothing to look at
         self.sent_bytes = 0             # totals, for benchmarks and tests
         self.sent_frames = 0
 
@@ -54,6 +55,7 @@ class ChunkRefresh:
         full = (1 << self.per_page) - 1
         for p in range(self.pages):
             self.dirty[p] = full
+        self._clean = False
 
     def mark(self):
         """After a complete drawing: note which chunks differ from the panel.
@@ -69,52 +71,66 @@ class ChunkRefresh:
             for k in range(per):
                 if fc[base + k] != sc[base + k]:
                     bits |= 1 << k
-            self.dirty[p] = bits
+            if bits:
+                self.dirty[p] = bits
+                self._clean = False
 
     def pending(self):
+        if self._clean:
+            return False
         for bits in self.dirty:
             if bits:
                 return True
+        self._clean = True
         return False
 
     def step(self, send, budget=48):
         """Send changed chunks with send(page, first_column, columns, vector),
         runs of neighbours as one write, until `budget` bytes would be passed.
-        Returns the bytes sent (0 when the panel already shows the frame)."""
+        Returns the bytes sent (0 when the panel already shows the frame: that
+        costs one test)."""
+        if self._clean:
+            return 0
         per = self.per_page
-        total = self.pages * per
+        pages = self.pages
+        dirty = self.dirty
         room = budget // CHUNK
         sent = 0
-        i = self._next
-        scanned = 0
-        while scanned < total and room > 0:
-            p = i // per
-            k = i - p * per
-            bits = self.dirty[p]
-            if not bits >> k & 1:
-                i = i + 1 if i + 1 < total else 0
-                scanned += 1
+        p = self._next // per
+        k = self._next - p * per
+        turns = 0
+        while room > 0 and turns <= pages:
+            bits = dirty[p] >> k
+            if not bits:
+                p = p + 1 if p + 1 < pages else 0
+                k = 0
+                turns += 1
                 continue
-            run = 0
-            while k + run < per and run < room and bits >> (k + run) & 1:
+            while not bits & 1:
+                bits >>= 1
+                k += 1
+            run = 1
+            while run < room and k + run < per and bits >> run & 1:
                 run += 1
+            i = p * per + k
             vec = self.vectors[run]
             for j in range(run):
                 vec[1 + j] = self._fc[i + j]
             send(p, k * CHUNK, run * CHUNK, vec)
             for j in range(run):
                 self._sc[i + j][:] = self._fc[i + j]
-                bits &= ~(1 << (k + j))
-            self.dirty[p] = bits
+            dirty[p] &= ~(((1 << run) - 1) << k)
             sent += run * CHUNK
             room -= run
-            scanned += run
-            i += run
-            if i >= total:
-                i = 0
-        self._next = i
+            k += run
+            if k >= per:
+                p = p + 1 if p + 1 < pages else 0
+                k = 0
+        self._next = p * per + k
         if sent:
             self.sent_bytes += sent
             if not self.pending():
                 self.sent_frames += 1
+        else:
+            self._clean = True
         return sent

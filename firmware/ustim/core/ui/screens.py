@@ -138,15 +138,10 @@ _CH_SLOTS = const(7)
 _T_SLOT = const(14)          # remaining time, battery, hint line (HOME_FIELDS in all)
 
 
-def _same(d, i, x):
-    # True when slot i already shows x; else it takes x and False is returned.
-    if d[i] is x or d[i] == x:
-        return True
-    d[i] = x
-    return False
-
-
 def _home_channel(fb, m, v, ch):
+    # Each field compares its slot with what it would show (a value equal to
+    # itself or None: drawn anew) and redraws only on a difference; the checks
+    # are written out, a helper call per field would cost more than the field.
     d = v.drawn
     b = ch * _CH_SLOTS
     row = ch * 3
@@ -155,44 +150,54 @@ def _home_channel(fb, m, v, ch):
     if clean:
         text(fb, _DIGITS[ch + 1], 1, row)
     mark = m.focus == ch or m.focus == M.CH_ALL
-    if not _same(d, b, mark):
+    if d[b] != mark:
+        d[b] = mark
         if not clean:
             fb.fill_rect(0, y, 8, 8, 0)
         if mark:
             text(fb, ">", 0, row)
     st = v.state[ch]
-    if not _same(d, b + 1, st):
+    if d[b + 1] != st:
+        d[b + 1] = st
         if not clean:
             fb.fill_rect(24, y, 48, 8, 0)
         text(fb, STATE_LABELS[st] if 0 <= st < len(STATE_LABELS) else "?", 3, row)
     e = v.electrode[ch]
-    if not _same(d, b + 2, e):
+    if d[b + 2] != e:
+        d[b + 2] = e
         if not clean:
             fb.fill_rect(W - ELECTRODE_CHARS * 8, y, ELECTRODE_CHARS * 8, 8, 0)
         right(fb, e[:ELECTRODE_CHARS] if len(e) > ELECTRODE_CHARS else e, row)
     p = v.program[ch]
-    if not _same(d, b + 3, p):
+    if d[b + 3] != p:
+        d[b + 3] = p
         if not clean:
             fb.fill_rect(0, y + 8, W, 8, 0)
         text(fb, p, 0, row + 1)
     target = v.target_ua[ch]
-    if not _same(d, b + 4, target):
+    level = v.level_ua[ch]
+    full = v.max_ua[ch]
+    redraw_bar = False
+    if d[b + 4] != target:
+        d[b + 4] = target
         if not clean:
             fb.fill_rect(0, y + 16, 48, 8, 0)
         amp_ma(fb, target, 0, row + 2)
-        d[b + 5] = -1                # the bar shows the target too
-    same_level = _same(d, b + 5, v.level_ua[ch])
-    if not (_same(d, b + 6, v.max_ua[ch]) and same_level):
+        redraw_bar = True            # the bar shows the target too
+    if d[b + 5] != level or d[b + 6] != full or redraw_bar:
+        d[b + 5] = level
+        d[b + 6] = full
         if not clean:
             fb.fill_rect(_BAR_X + 1, y + 17, _BAR_W - 2, 5, 0)
-        bar(fb, row + 2, v.level_ua[ch], target, v.max_ua[ch])
+        bar(fb, row + 2, level, target, full)
 
 
 def _home_bottom(fb, m, v):
     d = v.drawn
     clean = d[_T_SLOT] is None
     s = v.remaining_s
-    if not _same(d, _T_SLOT, s):
+    if d[_T_SLOT] != s:
+        d[_T_SLOT] = s
         if not clean:
             fb.fill_rect(0, 48, 40, 8, 0)
         if s > 0:
@@ -202,14 +207,16 @@ def _home_bottom(fb, m, v):
         else:
             text(fb, "--:--", 0, 6)
     pct = v.battery_pct
-    if not _same(d, _T_SLOT + 1, pct):
+    if d[_T_SLOT + 1] != pct:
+        d[_T_SLOT + 1] = pct
         if not clean:
             fb.fill_rect(78, 48, W - 78, 8, 0)
         battery(fb, 78, 49, pct)
         num(fb, pct, 12, 6, 3)
         text(fb, "%", 15, 6)
     line = v.notice if v.notice else "hold MODE: menu"
-    if not _same(d, _T_SLOT + 2, line):
+    if d[_T_SLOT + 2] != line:
+        d[_T_SLOT + 2] = line
         if not clean:
             fb.fill_rect(0, 56, W, 8, 0)
         hint(fb, line)
