@@ -100,6 +100,7 @@ class App:
         self._chans = tuple(c.ch for c in self.ctl.chans)
         self.acct = [0] * n         # engine feed counters when the dose last counted them
         self.delivered = [0] * n    # pulses fed at the last tick: out since then
+        self._quiet = False         # last _outputs: engine stopped, amplitudes 0, nothing fed
         self.set_ua = [0] * n       # amplitude of the pulses fed at the last tick
         self.ticks = 0
         self.worst_tick_us = 0
@@ -242,6 +243,13 @@ class App:
 
     def _outputs(self):
         hw = self.hw
+        if self._quiet and self.ctl.idle:
+            # Nothing ran last tick and nothing is asked for: the engine is
+            # stopped, every amplitude 0. HV is still written every tick, and
+            # the engine serviced (its interface promises a call per tick).
+            hw.hv.set(False)
+            hw.pulses.service()
+            return
         eng = hw.pulses
         on = eng.on
         set_ua = self.set_ua
@@ -273,6 +281,7 @@ class App:
         fed = eng.fed
         acct = self.acct
         ctl = self.ctl
+        quiet = not active
         i = 0
         for c in ctl.chans:
             # Pulses handed to the engine now go out during the next tick at
@@ -284,8 +293,12 @@ class App:
             ua = c.out.ua
             if n > 0:
                 ctl.account(i, n, ua)
+                quiet = False
             set_ua[i] = ua
+            if ua or on[i]:
+                quiet = False
             i += 1
+        self._quiet = quiet
 
     def _write_log(self, now_ms):
         for rec in self.ctl.finished:

@@ -1,6 +1,7 @@
 # Boot and control loop on a board. main.py has already driven every output
 # low before importing this; run() then:
-#   1. loads and validates the board file (ustim.board.load)
+#   1. loads and validates the board file (ustim.board.load; those checks
+#      are then dropped from RAM)
 #   2. builds the hardware bundle (ustim.hal.device.DeviceHw)
 #   3. self-tests: sense baseline readable and idle, output pins low,
 #      pulse program loaded (rp2) / engine constructed and stopped
@@ -11,13 +12,14 @@
 # the REPL stays free to fix the board file). Any other exception, in the boot
 # or the loop: outputs off, the error written and shown, then machine.reset().
 # See docs/device-app.md.
+import sys
+
 import machine
 import micropython
 from micropython import const
 
 from ustim import VERSION
 from ustim.app import ERROR_FILE, TICK_MS, App, reset_cause_name, show_error
-from ustim.board import BoardError, load
 from ustim.core.ticks import ticks_add, ticks_diff
 from ustim.core.watchdog import config
 
@@ -30,8 +32,25 @@ WDT_TIMEOUT_MS = const(4000)
 ERROR_SHOW_MS = const(2000)   # the error stays on the OLED this long before the reset
 MAINT_BUTTON = const(1)       # MODE held at power-on: no app, no watchdog (for mpremote)
 
-class SelfTestError(Exception):
+class _Halt(Exception):
+    # A board file or self-test problem: the text is what error.txt records.
     pass
+
+
+def checked_board(board_mod):
+    """The validated board module (raises _Halt with the problems). The
+    checks are some 12 KB of bytecode in RAM: imported here, for the boot
+    only, and dropped again, so the running firmware has that RAM."""
+    from ustim import board as checks
+    try:
+        return checks.load(board_mod).module
+    except checks.BoardError as e:
+        raise _Halt("BoardError: %s" % e) from None
+    finally:
+        sys.modules.pop("ustim.board", None)
+        import ustim
+        if getattr(ustim, "board", None) is checks:
+            del ustim.board
 
 
 def selftest(board, hw):
@@ -116,7 +135,7 @@ def run(board_mod, storage=None, make_hw=_make_hw):
     try:
         # Validated as a whole; the App and the bundle then take the module
         # itself (ustim.board.Board keeps no WATCHDOG thresholds).
-        board = load(board_mod).module
+        board = checked_board(board_mod)
         if maintenance_requested(board):
             # Ctrl-C back (main.py turned it off) for mpremote and the REPL.
             micropython.kbd_intr(3)
@@ -125,7 +144,7 @@ def run(board_mod, storage=None, make_hw=_make_hw):
         hw = make_hw(board)
         problems = selftest(board, hw)
         if problems:
-            raise SelfTestError("self-test: " + "; ".join(problems))
+            raise _Halt("SelfTestError: self-test: " + "; ".join(problems))
         app = App(board, hw, storage, cause, time.ticks_ms())
         hw.console.write("uStim %s on %s, reset cause: %s\n" % (
             VERSION, board.NAME, reset_cause_name(cause)))
@@ -133,10 +152,10 @@ def run(board_mod, storage=None, make_hw=_make_hw):
             hw.console.write("last error: %s\n" % app.error_text.decode())
         hw.wdt = machine.WDT(timeout=WDT_TIMEOUT_MS)
         loop(app, time)
-    except (BoardError, SelfTestError) as e:
+    except _Halt as e:
         if hw is not None:
             _quiet(hw.outputs_off)
-        record_failure("%s: %s" % (type(e).__name__, e), hw, storage)
+        record_failure(str(e), hw, storage)
         return "halted"
     except Exception as e:      # noqa: BLE001 - every failure ends the same way
         if app is not None:

@@ -1,6 +1,6 @@
 # Runs inside MicroPython on the emulated RP2040 (tools/perf/bench_rp2.py sends it over the
 # raw REPL; the deploy is on the flash filesystem). bench_boot() builds the App the way
-# ustim.boot.run builds it (validated board file, DeviceHw, FileStorage, the reset cause),
+# ustim.boot.run builds it (checked board file, DeviceHw, FileStorage, the reset cause),
 # and bench_run() steps it on the 10 ms cadence of ustim.boot.loop, keeping each tick's
 # duration in emulated microseconds and the display bytes it sent. The functions stay in
 # the REPL's globals between the host's calls; results are printed as tagged lines.
@@ -20,15 +20,14 @@ def bench_boot(display):
     import machine
     from ustim import VERSION
     from ustim.app import App
-    from ustim.board import load
+    from ustim.boot import checked_board
     from ustim.hal.device import DeviceHw
     from ustim.hal.storage import FileStorage
     gc.collect()
     free0 = gc.mem_free()
-    b = load(board).module
+    b = checked_board(board)
     hw = DeviceHw(b, display=bool(display))
     _APP = App(b, hw, FileStorage(), machine.reset_cause(), time.ticks_ms())
-    del sys.modules["ustim.board"]      # ustim.boot drops the board checks after boot too
     gc.collect()
     print("@BOOT", free0, gc.mem_free(), 1 if hw.display is not None else 0, VERSION,
           sys.version.replace(" ", "_"))

@@ -87,6 +87,7 @@ class Controller:
         self.finished = []          # ended sessions waiting for the usage log
         self.on_event = None        # callback(text) for the event log
         self.now_ms = 0
+        self.idle = False           # the last tick found every channel idle: no output
 
     # -- helpers ----------------------------------------------------------
 
@@ -352,6 +353,7 @@ class Controller:
         rate, no contraction cycle, not in the session's end ramp) no call but
         the session timer's. This runs every 10 ms: each Python call costs
         some 25 us on an RP2040, so the steady path is written out here."""
+        idle = True
         for c in self.chans:
             ch = c.ch
             state = ch.state
@@ -361,6 +363,7 @@ class Controller:
                 c.last_tick = now_ms
                 c.out.ua = 0
                 continue
+            idle = False
             dt = ticks_diff(now_ms, c.last_tick)
             c.last_tick = now_ms
             if 0 < dt < 60000:
@@ -396,6 +399,7 @@ class Controller:
             state = ch.state
             if c.in_session and (state == _OFF or state == _FAULT):
                 self._end_session(c, now_ms)
+        self.idle = idle
         self.now_ms = now_ms
 
     def account(self, ch, pulses, ua):

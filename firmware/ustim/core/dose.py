@@ -74,12 +74,15 @@ class Dose:
         self.sq_sum = Wide()     # sum over pulses of amplitude^2 * phase time, uA^2 us
         self.pulses = 0
         self.peak_ua = 0
-        # Pulses of one shape not yet in the sums: a steady output adds one
-        # count per tick; the limb arithmetic runs when the shape changes.
+        # Not yet in the limb sums, because the limb arithmetic costs: a run of
+        # pulses of one amplitude and shape (a steady output adds a count per
+        # tick), and the sum of amplitude x pulses since the phase widths last
+        # changed (a ramp adds one small-int product and one square per tick).
         self._run_n = 0
         self._run_ua = 0
         self._run_pos = 0
         self._run_neg = 0
+        self._amp_acc = 0
 
     def reset(self):
         for i in range(len(self.state_ms)):
@@ -91,6 +94,7 @@ class Dose:
         self.pulses = 0
         self.peak_ua = 0
         self._run_n = 0
+        self._amp_acc = 0
 
     def add_pulses(self, spec, ua, n):
         """n pulses of spec delivered at amplitude ua (uA) since the last call."""
@@ -105,32 +109,46 @@ class Dose:
             return
         if ua > MAX_UA or pos > MAX_PHASE_US or neg > MAX_PHASE_US:
             raise ValueError("dose: amplitude or phase out of range")
-        self._fold()
+        self._end_run()
+        if pos != self._run_pos or neg != self._run_neg:
+            self._fold_widths()
+            self._run_pos = pos
+            self._run_neg = neg
         self.pulses += n
         if ua > self.peak_ua:
             self.peak_ua = ua
         self._run_ua = ua
-        self._run_pos = pos
-        self._run_neg = neg
         self._run_n = n
 
-    def _fold(self):
-        # The pending run into the limb sums.
+    def _end_run(self):
+        # The run into the amplitude sum and the limb sum of squares.
         n = self._run_n
         if n <= 0:
             return
         self._run_n = 0
         ua = self._run_ua
-        qp = ua * self._run_pos
-        qn = ua * self._run_neg
         sq = ua * (self._run_pos + self._run_neg)
         while n > 0:
             k = n if n < _CHUNK else _CHUNK
-            self.pos_pc.add_mul(qp, k)
-            self.neg_pc.add_mul(qn, k)
-            self.amp_sum.add_mul(ua, k)
-            self.sq_sum.add_mul(sq, ua * k)
+            q = ua * k
+            if self._amp_acc >= _OPERAND_LIMIT - q:
+                self._fold_widths()
+            self._amp_acc += q
+            self.sq_sum.add_mul(sq, q)
             n -= k
+
+    def _fold_widths(self):
+        # The amplitude sum into the charge sums, at the widths it was made with.
+        a = self._amp_acc
+        if a:
+            self._amp_acc = 0
+            self.pos_pc.add_mul(a, self._run_pos)
+            self.neg_pc.add_mul(a, self._run_neg)
+            self.amp_sum.add(a)
+
+    def _fold(self):
+        self._end_run()
+        self._fold_widths()
 
     def add_time(self, state, ms):
         if state < 0 or state >= len(self.state_ms):

@@ -3,6 +3,9 @@
 # work and allocates nothing: it updates one preallocated PulseSpec in place
 # and returns a small int. Only the pulse rate changes during a program (burst
 # shape, widths and gap are fixed at load), so only period_us is rewritten.
+# Each evaluation also notes until when nothing can change (the next rate
+# boundary, the end of a contraction plateau or rest): ticks before then
+# return the same answer without working it out again.
 from micropython import const
 
 from ustim.core.programs import period_us
@@ -17,6 +20,7 @@ ON = const(2)
 RAMP_DOWN = const(3)
 OFF = const(4)
 STAGE_NAMES = ("run", "ramp up", "on", "ramp down", "rest")
+_FOREVER = const(0x3FFFFFFF)   # beyond any session (small int)
 
 
 class Sequencer:
@@ -27,7 +31,6 @@ class Sequencer:
         # only then. The first tick after load() always reports a change.
         self.changed = False
         self.stage = CONTINUOUS
-        self.stage_left_ms = 0   # time until the stage ends (0 when continuous)
         self.hz = 0
         self.pending = False   # a newly loaded spec not yet handed on by tick()
         self._base_hz = 0
@@ -41,6 +44,9 @@ class Sequencer:
         self._up = 0
         self._down = 0
         self.static = True     # one rate, no contraction cycle: tick() only hands on a new spec
+        self._until = 0        # elapsed ms before which the last answer holds
+        self._rate_until = 0
+        self._level = FULL_SCALE
 
     def load(self, prog):
         """Select a program; it must already have passed programs.check_program."""
@@ -62,44 +68,53 @@ class Sequencer:
         self.pending = True
         self.changed = False
         self.stage = CONTINUOUS
-        self.stage_left_ms = 0
+        self._until = 0
 
     def _rate(self, t):
+        # The rate at t; _rate_until: the first time it may differ.
         if self._alt_ms:
-            if (t // self._alt_ms) & 1:
-                return self._alt_hz
-            return self._base_hz
+            k = t // self._alt_ms
+            self._rate_until = (k + 1) * self._alt_ms
+            return self._alt_hz if k & 1 else self._base_hz
         if self._sweep_ms:
-            # Triangle: base -> sweep end over the first half, back over the second.
+            # The sweep moves by whole hertz every few ticks: worked out each tick.
+            self._rate_until = t + 1
             p = t % self._sweep_ms
             half = self._sweep_half
             if p < half:
                 return self._base_hz + self._sweep_d * p // half
             rest = self._sweep_ms - half
             return self._base_hz + self._sweep_d * (rest - (p - half)) // rest
+        self._rate_until = _FOREVER
         return self._base_hz
 
     def _scale(self, t):
+        # The scale at t; _until: the first time it or the rate may differ.
         if not self._cycle:
             self.stage = CONTINUOUS
+            self._until = self._rate_until
             return FULL_SCALE
-        t %= self._cycle
+        start = t - t % self._cycle
+        t -= start
         on = self._on
+        until = t + 1               # ramps move every tick
         if t < self._up:
             self.stage = RAMP_UP
-            self.stage_left_ms = self._up - t
-            return FULL_SCALE * t // self._up
-        if t < on - self._down:
+            level = FULL_SCALE * t // self._up
+        elif t < on - self._down:
             self.stage = ON
-            self.stage_left_ms = on - self._down - t
-            return FULL_SCALE
-        if t < on:
+            until = on - self._down
+            level = FULL_SCALE
+        elif t < on:
             self.stage = RAMP_DOWN
-            self.stage_left_ms = on - t
-            return FULL_SCALE * (on - t) // self._down
-        self.stage = OFF
-        self.stage_left_ms = self._cycle - t
-        return 0
+            level = FULL_SCALE * (on - t) // self._down
+        else:
+            self.stage = OFF
+            until = self._cycle
+            level = 0
+        until += start
+        self._until = until if until < self._rate_until else self._rate_until
+        return level
 
     def tick(self, elapsed_ms):
         """Update spec for session time elapsed_ms (>= 0, < 2**30) and return the
@@ -115,6 +130,9 @@ class Sequencer:
             return FULL_SCALE
         if elapsed_ms < 0:
             elapsed_ms = 0
+        if elapsed_ms < self._until and not self.pending:
+            self.changed = False
+            return self._level
         hz = self._rate(elapsed_ms)
         changed = self.pending
         self.pending = False
@@ -123,4 +141,5 @@ class Sequencer:
             self.spec.period_us = period_us(hz)
             changed = True
         self.changed = changed
-        return self._scale(elapsed_ms)
+        self._level = self._scale(elapsed_ms)
+        return self._level
