@@ -19,6 +19,7 @@ NO_OUTPUT = (C.OFF, C.PAUSED, C.FAULT, DOWN)
 FLOOR_PERIOD_US = 1000000     # a lone pulse is judged at the 1 Hz floor
 _STIMULATING = (C.RAMPING, C.RUNNING)
 _KEEP_TICKS = 16              # pulses retire within a tick or two of starting
+KEEPALIVE_TICKS = 400         # 4 s: within the 5 s console lease
 
 
 def rate_bound_ua_s(max_ua, cycling, env):
@@ -65,6 +66,7 @@ class Rig:
         self.stats = {"ticks": 0, "pulses": 0, "cut_pulses": 0, "amp_changes": 0,
                       "dose_checks": 0, "boots": 1,
                       "stimulating_ticks": 0}
+        self.keepalive = True         # a console line every KEEPALIVE_TICKS
         self.keep_pulses = None       # a list to also keep every pulse in
         self.on_pulse = None          # callback(pulse, window facts of its channel)
 
@@ -79,6 +81,10 @@ class Rig:
         k = self.k
         t = k * TICK_MS
         boots = sim.boots
+        if self.keepalive and sim.down_until < 0 and k % KEEPALIVE_TICKS == 0:
+            # A bench host polls the device (the bench tool's monitor does twice a
+            # second), which keeps the console's lease on what it started.
+            sim.hw.console.send("version")
         sim.step(t)
         self.k += 1
         self.stats["ticks"] += 1
