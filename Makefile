@@ -58,7 +58,7 @@ test-all: lint typecheck build
 STUBS_RP2 := micropython-rp2-rpi-pico-stubs==1.29.0.post1
 STUBS_ESP32 := micropython-esp32-esp32-generic-stubs==1.29.0.post1
 HAL_COMMON := firmware/ustim/hal/pulse.py firmware/ustim/hal/amplitude.py \
-	firmware/ustim/hal/device.py
+	firmware/ustim/hal/device.py firmware/ustim/hal/stdio_console.py
 HAL_RP2 := $(HAL_COMMON) firmware/ustim/hal/rp2_pio.py firmware/ustim/hal/pio_biphasic.py
 HAL_ESP32 := $(HAL_COMMON) firmware/ustim/hal/esp32_rmt.py firmware/ustim/hal/amplitude_dac.py
 .PHONY: typecheck

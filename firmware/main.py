@@ -1,12 +1,24 @@
-# Device entry point. The first statements put every output in its safe state
-# before anything else is imported: after a reset the pins float or keep what
-# a still-running PIO/RMT left on them, and the ustim imports take time.
-# Then ustim.boot.run() validates the board, self-tests, and runs the App
-# (docs/device-app.md). Whatever happens, the finally block drives the outputs
-# low again before MicroPython drops to the REPL.
-import machine
+# Device entry point.
+#
+# First of all, Ctrl-C (0x03) on the REPL port stops being KeyboardInterrupt:
+# otherwise anyone at the cable could stop the firmware, get the REPL and
+# rewrite settings.json or drive the pins. From here on 0x03 is a byte like
+# any other (the console refuses the line holding it); the REPL is reached
+# through the maintenance boot (MODE held at power-on, docs/deploy.md).
+#
+# Then every output is put in its safe state before anything else is
+# imported: after a reset the pins float or keep what a still-running PIO/RMT
+# left on them, and the ustim imports take time. Then ustim.boot.run()
+# validates the board, self-tests, and runs the App (docs/device-app.md).
+# Whatever happens, the finally block drives the outputs low again before
+# MicroPython drops to the REPL.
+import micropython
 
-import board
+micropython.kbd_intr(-1)
+
+import machine  # noqa: E402 - after kbd_intr: nothing before it may be interrupted
+
+import board  # noqa: E402
 
 _OUTPUTS = ("PIN_HV_EN", "PIN_A", "PIN_B", "PIN_AMP_PWM", "PIN_AMP_DAC")
 

@@ -27,6 +27,7 @@ _KEEP = 64                    # exchanges of facts kept for judging
 # Pulses an engine may hold ahead of the pins, and the one the probe has not
 # closed yet: how far the dose and the pins may be apart between two ticks.
 _IN_FLIGHT = 7               # 2 queued, 1 open, 2 exchanges of judging lag at 150 Hz
+KEEPALIVE_TICKS = 400         # 4 s: within the 5 s console lease
 
 
 def rate_bound_ua_s(max_ua, cycling, env):
@@ -79,6 +80,7 @@ class Rig:
         self.session = [None] * self.n   # [start ms, probe end us or None] of the open session
         self.stats = {"ticks": 0, "pulses": 0, "cut_pulses": 0, "amp_changes": 0,
                       "dose_checks": 0, "boots": 1, "stimulating_ticks": 0}
+        self.keepalive = True         # a console line every KEEPALIVE_TICKS
         self.keep_pulses = None       # a list to also keep every pulse in
         self.on_pulse = None          # callback(pulse, window facts of its channel)
         self.sim.start()
@@ -105,6 +107,10 @@ class Rig:
     def tick(self):
         sim = self.sim
         boots = sim.boots
+        if self.keepalive and sim.up and self.k % KEEPALIVE_TICKS == 0:
+            # A bench host polls the device (the bench tool's monitor does twice a
+            # second), which keeps the console's lease on what it started.
+            sim.send("version")
         sim.step()
         self.k += 1
         self.stats["ticks"] += 1

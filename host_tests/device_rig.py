@@ -23,8 +23,9 @@ WORDS_PER_PULSE = 2
 
 
 class StopRun(BaseException):
-    """Ends a main.py run from the test side, as Ctrl-C does on a board: not an
-    Exception, so the firmware's handlers let it through to main.py's finally."""
+    """Ends a main.py run from the test side: not an Exception, so the
+    firmware's handlers let it through to main.py's finally, as any
+    BaseException would (Ctrl-C no longer can: main.py turns it off)."""
 
 
 class FakeTime:
@@ -166,3 +167,15 @@ class StdinPipe:
 
 def run_main():
     runpy.run_path(str(MAIN), run_name="__main__")
+
+
+def run_main_outcome():
+    """main.py run until it ends: "stopped" (a test's StopRun), "reset"
+    (machine.reset) or "returned"; anything else it raises goes on."""
+    try:
+        run_main()
+    except StopRun:
+        return "stopped"
+    except machine.ResetCalled:
+        return "reset"
+    return "returned"

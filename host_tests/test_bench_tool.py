@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import subprocess
+import time
 import sys
 
 import pytest
@@ -163,3 +164,33 @@ def test_monitor_csv_is_a_time_series_per_channel(device, capsys, tmp_path):
     code, _, err = run(capsys, "--port", srv.path, "monitor", "--count", "1", "--csv",
                        str(tmp_path / "no" / "such" / "dir.csv"))
     assert code == 2 and "No such file or directory" in err
+
+
+def test_monitor_keeps_the_console_lease(capsys):
+    # A device whose console leases what it starts for 1 s, on the real clock.
+    ctl = Controller(limits.Envelope())
+    con = Console(ctl, FakeHost(console=True), None)
+    con.lease_ms = 1000
+    t0 = time.monotonic()
+
+    def step():
+        now = int((time.monotonic() - t0) * 1000)
+        ctl.now_ms = now
+        ctl.tick(now)
+        while con.poll():
+            pass
+
+    srv = open_pty(con, step).start()
+    try:
+        for line in ("select 1 tens", "amp 1 5", "start 1"):
+            assert run(capsys, "--port", srv.path, line)[0] == 0
+        ctl.electrode_check(0, True)
+        # Refreshes 1.5 s apart: longer than the lease, kept by monitor's own lines.
+        code, out, _ = run(capsys, "--port", srv.path, "monitor", "--count", "3",
+                           "--interval", "1.5")
+        assert code == 0 and out.count("RUNNING") + out.count("RAMPING") == 3
+        assert ctl.chans[0].ch.state in (C.RAMPING, C.RUNNING)
+        time.sleep(1.5)
+        assert ctl.chans[0].ch.state in (C.STOPPING, C.OFF), "without it: stopped"
+    finally:
+        srv.close()

@@ -240,16 +240,19 @@ def test_long_and_non_ascii_lines_are_refused_whole():
     assert snapshot(b.ctl) == before
 
 
-def test_feed_takes_what_fits():
+def test_feed_takes_everything_and_refuses_whole_lines_that_do_not_fit():
     b = bench()
     data = b"version\n" * 100
-    taken = b.con.feed(data)
-    assert taken == IN_MAX and b.con.room() == 0
-    assert b.con.feed(b"x") == 0
-    n = 0
+    assert b.con.feed(data) == len(data)
+    replies = []
     while b.con.poll():
-        n += 1
-    assert n == IN_MAX // 8
+        replies.append(json.loads(b.out[-1]))
+    # Every line answered, in order: those the queue held, then one refusal each.
+    assert len(replies) == 100
+    held = IN_MAX // len(b"Xversion")
+    assert [r["ok"] for r in replies] == [True] * held + [False] * (100 - held)
+    assert {r.get("error") for r in replies[held:]} == {"busy"}
+    assert b.con.input.refused == 100 - held
     assert b.con.room() == IN_MAX
 
 

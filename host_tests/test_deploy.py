@@ -32,6 +32,7 @@ def test_make_deploy_dry_prints_the_exact_commands(board):
          "PORT=/dev/ttyACM0"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [ln for ln in proc.stdout.splitlines() if not ln.startswith("#")]
+    assert "# " + deploy.MAINTENANCE in proc.stdout.splitlines()
     staged = "build/deploy/" + board
     conn = "mpremote connect /dev/ttyACM0 "
     want = [

@@ -33,3 +33,21 @@ def test_safety_doc_names_existing_tests():
 
 def test_safety_doc_keeps_the_bench_figures_section():
     assert "## Figures from make bench" in DOC.read_text()
+
+
+def test_every_hazard_row_names_its_tests():
+    text = DOC.read_text()
+    table = text.split("## Hazard table", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| Hazard |")]
+    assert len(rows) > 25
+    for row in rows:
+        proof = row.rstrip(" |").rsplit(" | ", 1)[1]
+        assert REF.search(proof), "hazard row without a test: %s" % row[:80]
+
+
+def test_the_console_hazards_of_issue_15_are_in_the_table():
+    table = DOC.read_text().split("## Hazard table", 1)[1]
+    for words in ("Ctrl-C", "settings.json` written off the device", "made of two lines",
+                  "stalls the control tick", "console control off", "host that controls it"):
+        assert words in table, words

@@ -88,6 +88,7 @@ class App:
         self.log = UsageLog(storage)
         self._notice(self.log.open())
         self.console = Console(self.ctl, self, hw.console.write)
+        self.console.lease_ms = self.settings.lease_ms()
         self.buttons = Buttons()
         self.menu = M.Menu(now_ms)
         self.view.version = VERSION
@@ -152,6 +153,12 @@ class App:
 
     def settings_notice(self):
         return self.notices[-1] if self.notices else "ok"
+
+    def replies_lost(self):
+        return getattr(self.hw.console, "lost", 0)
+
+    def notice(self, text):
+        self._notice(text)
 
     # -- the control tick ------------------------------------------------------
 
@@ -347,7 +354,11 @@ class App:
         chans = range(len(ctl.chans)) if m.arg == M.CH_ALL else (m.arg,)
         for ch in chans:
             if action == M.A_START:
-                self._report(ctl.start(ch))
+                r = ctl.start(ch)
+                if r is None:
+                    # Started by someone at the device: not the console's to stop.
+                    self.console.release(ch)
+                self._report(r)
             elif action == M.A_STOP:
                 self._report(ctl.stop(ch))
             elif action == M.A_UP:
@@ -360,7 +371,7 @@ class App:
                 self._report(ctl.clear(ch))
 
     def _setting(self, sid, value):
-        names = ("max_ma", "pad", "contrast", "console", "bench", "session_min")
+        names = ("max_ma", "pad", "contrast", "console", "bench", "session_min", "lease_s")
         if sid == view.SET_PAD:
             value = S.PAD_CHOICES[value]
         elif sid in (view.SET_CONSOLE, view.SET_BENCH):
@@ -384,6 +395,8 @@ class App:
             self._report(self.ctl.set_area(self.settings.area_mm2()))
         elif sid == view.SET_CONTRAST and self.hw.display is not None:
             self.hw.display.contrast(value)
+        elif sid == view.SET_LEASE:
+            self.console.lease_ms = self.settings.lease_ms()
         self._notice(S.save(self.storage, self.settings))
         self._fill_settings()
 
@@ -441,6 +454,7 @@ class App:
         v.settings[view.SET_CONSOLE] = 1 if st.console else 0
         v.settings[view.SET_BENCH] = 1 if st.bench else 0
         v.settings[view.SET_SESSION] = st.session_min
+        v.settings[view.SET_LEASE] = st.lease_s
 
     def _refresh_log_view(self):
         recs = self.log.records()

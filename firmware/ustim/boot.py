@@ -15,6 +15,7 @@
 import sys
 
 import machine
+import micropython
 from micropython import const
 
 from ustim import VERSION
@@ -98,6 +99,10 @@ def record_failure(text, hw, storage):
         return
     try:
         hw.console.write(text + "\n")
+        # No control tick will send it: now, waiting if need be (outputs are off).
+        flush = getattr(hw.console, "flush", None)
+        if flush is not None:
+            flush()
     except Exception:           # noqa: BLE001
         pass
     show_error(hw.display, "off. Halted.", text)
@@ -132,6 +137,8 @@ def run(board_mod, storage=None, make_hw=_make_hw):
         # itself (ustim.board.Board keeps no WATCHDOG thresholds).
         board = checked_board(board_mod)
         if maintenance_requested(board):
+            # Ctrl-C back (main.py turned it off) for mpremote and the REPL.
+            micropython.kbd_intr(3)
             print("uStim: maintenance boot (MODE held): outputs low, no watchdog")
             return "maintenance"
         hw = make_hw(board)

@@ -20,7 +20,7 @@ from ustim.core import settings as S
 from ustim.core.spec import PulseSpec
 from ustim.core.ui import menu as M
 from ustim.core.ui.refresh import ChunkRefresh
-from ustim.core.ui.view import SET_SESSION
+from ustim.core.ui.view import SET_LEASE, SET_SESSION
 from ustim.hal.pulse import PulseEngine
 
 ON_MICROPYTHON = sys.implementation.name == "micropython"
@@ -232,11 +232,13 @@ def _press(app, hw, clock, now, button, ms=150):
 
 
 def _console_app(store=None, board=Board, cause=machine.PWRON_RESET, session_min=60):
-    # An App booted with console control on (and the given longest session).
+    # An App booted with console control on (and the given longest session);
+    # the longest console lease, so sessions run on between console lines.
     if store is None:
         store = MemStorage()
     st = S.Settings()
     st.set("console", True)
+    st.set("lease_s", 60)
     st.set("session_min", session_min)
     S.save(store, st)
     clock = Clock()
@@ -271,6 +273,7 @@ def check_app_runs_a_session():
     store = MemStorage()
     st = S.Settings()
     st.set("console", True)
+    st.set("lease_s", 60)
     S.save(store, st)
     clock = Clock()
     h0 = _heap()
@@ -474,6 +477,24 @@ def check_longest_session_above_the_board_cap_is_refused():
     eq((app.settings.session_min, app.ctl.session_cap_s), (25, 1500), "30 min: nothing changed")
     eq(app.notices[-1], refusal, "and said why")
     eq(S.load(store)[0].session_min, 25, "the saved value is the one in force")
+
+
+def check_the_console_lease_setting_is_applied_and_saved():
+    store = MemStorage()
+    app, hw, clock = _console_app(store)
+    eq(app.console.lease_ms, 60000, "from settings.json at boot")
+    app._setting(SET_LEASE, 2)
+    eq((app.console.lease_ms, S.load(store)[0].lease_s), (2000, 2), "set in the menu, saved")
+    eq(app.view.settings[SET_LEASE], 2, "shown at once")
+    out = []
+    app.console.write = out.append
+    hw.console.inbox.append(b"select 1 tens\namp 1 5\nstart 1\nstatus\n")
+    now = _run(app, hw, clock, 0, 100)
+    eq(json.loads(out[-1])["lease_s"], 2, "status says it")
+    eq(app.ctl.chans[0].ch.state_name(), "RAMPING", "started")
+    now = _run(app, hw, clock, now, 200)
+    true(app.ctl.chans[0].ch.state_name() in ("STOPPING", "OFF"), "2 s silent: stopped")
+    true("Console silent: ch1 stopped" in app.notices, "and said so")
 
 
 def check_the_ticks_state_literals_are_the_channels():

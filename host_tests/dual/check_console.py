@@ -112,3 +112,108 @@ def check_set_refuses_continuous_ems():
     _one(b, "set 1 kind=ems freq_hz=50 phase_us=300 on_s=5 off_s=10")
     eq(json.loads(_one(b, "set 1 on_s=0 off_s=0"))["msg"],
        "on_s: contraction on time 0 ms outside limit 1000 ms", "cycle removed from EMS")
+
+
+def _run_for(b, now, ms):
+    # Control ticks of 10 ms: the controller, then the console, as the app does.
+    end = now + ms
+    while now < end:
+        now += 10
+        b.ctl.now_ms = now
+        b.ctl.tick(now)
+        b.con.poll()
+    return now
+
+
+def _console_session(b, ch=1, now=0):
+    b.ctl.now_ms = now
+    for line in ("select %d tens" % ch, "amp %d 10" % ch, "start %d" % ch):
+        eq(json.loads(_one(b, line))["ok"], True, line)
+    b.ctl.electrode_check(ch - 1, True)
+    return _run_for(b, now, 20)
+
+
+def check_the_lease_stops_a_console_session_when_the_host_goes_silent():
+    b = _bench()
+    chan = b.ctl.chans[0]
+    now = _console_session(b)
+    eq(chan.ch.state_name(), "RAMPING", "started over the console")
+    # Lines keep it: any line, even one the console refuses.
+    for line in ("status", "bogus", "", "amp 1 1.2345"):
+        now = _run_for(b, now, 4000)
+        b.con.feed(line + "\n")
+    true(chan.ch.state_name() in ("RAMPING", "RUNNING"), "kept alive: %s", chan.ch.state_name())
+    now = _run_for(b, now, 4990)
+    true(chan.ch.state_name() in ("RAMPING", "RUNNING"), "4.99 s after the last line")
+    now = _run_for(b, now, 20)
+    eq(chan.ch.state_name(), "STOPPING", "5 s without a line: ramping down")
+    now = _run_for(b, now, 1000)
+    eq((chan.ch.state_name(), chan.out.ua), ("OFF", 0), "then off")
+    eq(b.host.notices, ["Console silent: ch1 stopped"], "said on the device")
+
+
+def check_the_lease_is_the_setting_and_spares_sessions_started_on_the_device():
+    b = _bench()
+    b.con.lease_ms = 1000
+    b.ctl.now_ms = 0
+    _one(b, "select 2 tens")
+    _one(b, "amp 2 10")
+    # Channel 2 started from the buttons (the app then releases it): no lease.
+    eq(b.ctl.start(1), None, "started on the device")
+    b.con.release(1)
+    b.ctl.electrode_check(1, True)
+    _console_session(b, 1)
+    now = _run_for(b, 20, 1100)
+    eq(b.ctl.chans[0].ch.state_name(), "STOPPING", "1 s lease: the console's channel")
+    true(b.ctl.chans[1].ch.state_name() in ("RAMPING", "RUNNING"), "the device's goes on")
+    # Lowering a device session over the console does not make it the console's;
+    # raising it does.
+    _one(b, "amp 2 5")
+    now = _run_for(b, now, 1100)
+    true(b.ctl.chans[1].ch.state_name() in ("RAMPING", "RUNNING"), "lowered: still the device's")
+    _one(b, "amp 2 6")
+    now = _run_for(b, now, 1100)
+    eq(b.ctl.chans[1].ch.state_name(), "STOPPING", "raised over the console: leased")
+
+
+def check_a_channel_started_again_on_the_device_is_released():
+    b = _bench()
+    b.con.lease_ms = 1000
+    now = _console_session(b)
+    _one(b, "stop 1")
+    now = _run_for(b, now, 900)
+    eq(b.ctl.chans[0].ch.state_name(), "OFF", "stopped")
+    eq(b.ctl.start(0), None, "started on the device")
+    b.con.release(0)
+    b.ctl.electrode_check(0, True)
+    now = _run_for(b, now, 3000)
+    true(b.ctl.chans[0].ch.state_name() in ("RAMPING", "RUNNING"), "not the console's any more")
+
+
+def check_console_off_is_read_only():
+    b = _bench(bench=True)
+    _console_session(b)
+    _one(b, "timer 20")
+    _one(b, "inject 1 overcurrent")
+    b.host.console = False
+    chan = b.ctl.chans[0]
+    before = snapshot(b.ctl)
+    for line in ("clear 1", "timer 21", "timer 60", "start 2", "resume 1", "up 1"):
+        r = json.loads(_one(b, line))
+        eq((r["ok"], r["error"]), (False, "not_allowed"), line)
+        eq(snapshot(b.ctl), before, "nothing changed by %r", line)
+    eq(chan.ch.state_name(), "FAULT", "the fault stays latched")
+    # Shorter is allowed, for every session now and later.
+    eq(json.loads(_one(b, "timer 10"))["timer_min"], 10, "shortened")
+    eq(chan.session.length_s, 600, "the session is 10 min")
+    eq(json.loads(_one(b, "timer 15"))["ok"], False, "and cannot be made longer again")
+    b.host.console = True
+    eq(json.loads(_one(b, "clear 1"))["state"], "OFF", "clear with console control")
+
+
+def check_timer_without_console_control_never_lengthens_a_program():
+    # Timer unset: each program runs its own length (15 min for tka): 20 min
+    # would lengthen tka sessions, 15 lengthens nothing.
+    b = _bench(console=False)
+    eq(json.loads(_one(b, "timer 20"))["error"], "not_allowed", "longer than tka's 15")
+    eq(json.loads(_one(b, "timer 15"))["timer_min"], 15, "no program made longer")

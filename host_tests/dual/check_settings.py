@@ -3,6 +3,7 @@ import hostpaths  # noqa: F401  (tools.* on MicroPython)
 from dualcheck import eq, true
 from tools.sim.models.flash import MemStorage, PowerCut
 from ustim.core import limits, settings
+from ustim.core.crc import crc32
 
 
 def _custom():
@@ -13,11 +14,18 @@ def _custom():
     s.set("console", True)
     s.set("bench", True)
     s.set("session_min", 20)
+    s.set("lease_s", 10)
     return s
 
 
 def _is_defaults(s):
     return s.same_as(settings.Settings())
+
+
+def _signed(body):
+    # A file as encode() ends it: the CRC-32 of everything before its key.
+    data = body.encode()
+    return data + (', "crc": %d}' % crc32(data)).encode()
 
 
 def check_round_trip_keeps_every_field():
@@ -27,12 +35,14 @@ def check_round_trip_keeps_every_field():
     true(got.same_as(s), "round trip %r", got)
     eq(got.area_mm2(), 4500, "5x9 cm pad")
     eq(got.session_s(), 1200, "session seconds")
+    eq(got.lease_ms(), 10000, "lease milliseconds")
 
 
 def check_defaults_and_pad_areas():
     s = settings.Settings()
-    eq((s.max_ma, s.pad, s.contrast, s.console, s.bench, s.session_min),
-       (50, "5x5", 128, False, False, 60), "defaults (60 min: programs run their own length)")
+    eq((s.max_ma, s.pad, s.contrast, s.console, s.bench, s.session_min, s.lease_s),
+       (50, "5x5", 128, False, False, 60, 5),
+       "defaults (60 min: programs run their own length; a 5 s console lease)")
     eq(s.area_mm2(), 2500, "5x5 cm")
     eq(settings.pad_area_mm2("10x10"), 10000, "10x10 cm")
     eq(settings.pad_area_mm2("3x3"), -1, "unlisted pad")
@@ -45,8 +55,8 @@ def check_no_stimulation_state_is_a_setting():
     for word in ("amp", "program", "level", "running"):
         for name in names:
             true(word not in name, "setting %s looks like output state", name)
-    data = (b'{"version": 1, "max_ma": 40, "pad": "5x5", "contrast": 1, "console": false,'
-            b' "bench": false, "session_min": 30, "amplitude_ua": 20000}')
+    data = _signed('{"version": 1, "max_ma": 40, "pad": "5x5", "contrast": 1, "console": false,'
+                   ' "bench": false, "session_min": 30, "lease_s": 5, "amplitude_ua": 20000')
     s, notice = settings.decode(data)
     true(notice is not None, "unknown field noticed")
     true(not hasattr(s, "amplitude_ua"), "unknown field not stored")
@@ -68,23 +78,31 @@ def check_truncation_at_every_byte():
 
 
 def check_field_validation_type_and_range():
-    # A hand-edited file (no crc) is checked field by field: a bad field falls
+    # A file with a good CRC is still checked field by field: a bad field falls
     # back to its default with a notice, good fields are kept.
     bad = (("max_ma", "0"), ("max_ma", "81"), ("max_ma", "true"), ("max_ma", '"50"'),
            ("max_ma", "50.0"), ("pad", '"3x3"'), ("pad", "5"), ("contrast", "256"),
            ("contrast", "-1"), ("console", "1"), ("bench", '"yes"'), ("session_min", "0"),
-           ("session_min", "61"), ("session_min", "null"))
+           ("session_min", "61"), ("session_min", "null"), ("lease_s", "0"), ("lease_s", "61"))
     for name, text in bad:
-        body = '{"version": 1, "contrast": 7, "%s": %s}' % (name, text)
-        s, notice = settings.decode(body.encode())
+        s, notice = settings.decode(_signed('{"version": 1, "contrast": 7, "%s": %s' % (
+            name, text)))
         true(notice is not None and name in notice, "%s=%s notice %r", name, text, notice)
         if name != "contrast":
             eq(s.contrast, 7, "good field kept beside bad %s", name)
+
+
+def check_a_file_without_a_valid_crc_gives_defaults_with_console_off():
+    # Copied onto the flash by hand (the REPL, mpremote cp): whatever it says,
+    # console control stays off until someone at the device switches it on.
     good = settings.encode(_custom())
     at = good.rfind(b', "crc"')
-    s, notice = settings.decode(good[:at] + b"}")
-    true(s.same_as(_custom()), "hand-edited file without crc keeps values")
-    true(notice is not None, "hand edit noticed")
+    for data in (good[:at] + b"}", good[:at] + b', "crc": 1}',
+                 good.replace(b'"console": true', b'"console": false')):
+        s, notice = settings.decode(data)
+        true(_is_defaults(s) and not s.console, "%r gives defaults", data[-30:])
+        true(notice is not None and "default" in notice, "and says so: %r", notice)
+    eq(settings.decode(settings.encode(_custom()))[0].console, True, "a saved file keeps it")
 
 
 def check_set_refuses_and_keeps_old_value():

@@ -4,7 +4,7 @@
 from dualcheck import eq, true
 from ustim.core import buttons as B
 from ustim.core.ui import menu as M
-from ustim.core.ui.view import SET_CONTRAST, SET_MAX_MA, SET_PAD, SET_SESSION, View
+from ustim.core.ui.view import SET_CONTRAST, SET_LEASE, SET_MAX_MA, SET_PAD, SET_SESSION, View
 
 UP = B.event(B.EV_PRESS, B.B_UP)
 UP_REP = B.event(B.EV_REPEAT, B.B_UP)
@@ -174,6 +174,20 @@ def check_longest_session_setting():
     v.settings[SET_SESSION] = 33
     _keys(m, v, (SEL,))
     eq(M.setting_value(v, SET_SESSION, m.edit_index), 30, "33 min shows as 30")
+
+
+def check_console_lease_setting():
+    m, v = _home()
+    eq(v.settings[SET_LEASE], 5, "default: 5 s")
+    _to_settings(m, v)
+    _keys(m, v, (DOWN,) * SET_LEASE)
+    eq((m.cursor, m.top), (SET_LEASE, 1), "the last line: the list scrolled by one")
+    _keys(m, v, (SEL,))
+    eq((m.screen, m.edit_id), (M.S_EDIT, SET_LEASE), "edit the console lease")
+    eq(_keys(m, v, (UP, SEL)), [(M.A_SETTING, SET_LEASE, 10)], "5 -> 10 s")
+    eq(_keys(m, v, (SEL,) + (UP,) * 20 + (SEL,)), [(M.A_SETTING, SET_LEASE, 60)], "at most 60 s")
+    eq(_keys(m, v, (SEL,) + (DOWN,) * 20 + (SEL,)), [(M.A_SETTING, SET_LEASE, 1)], "at least 1 s")
+    eq((m.screen, m.cursor, m.top), (M.S_SETTINGS, SET_LEASE, 1), "back on its line")
 
 
 def check_value_between_choices_rounds_down():

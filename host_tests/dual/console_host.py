@@ -13,6 +13,7 @@ class FakeHost(Host):
         self.ohm = [2200, None]
         self.records = []
         self.tests = [("flash", True, "ok"), ("sense", True, "ok")]
+        self.notices = []
 
     def console_enabled(self):
         return self.console
@@ -31,6 +32,9 @@ class FakeHost(Host):
 
     def selftest(self):
         return self.tests
+
+    def notice(self, text):
+        self.notices.append(text)
 
 
 def add_records(host, count):

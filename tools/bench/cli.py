@@ -15,6 +15,10 @@ from tools.bench import show
 EXIT_REFUSED = 1
 EXIT_TROUBLE = 2
 LOG_ALL = 64      # the most records one `log` reply carries
+# monitor sends a line at least this often, whatever its interval: the device
+# stops what the console started when no line has come for its lease (1-60 s,
+# 5 s by default; docs/protocol.md).
+KEEPALIVE_S = 0.5
 
 
 def _parser():
@@ -87,7 +91,7 @@ def _monitor(args, rest):
             t0 = time.monotonic()
             while opts.count <= 0 or n < opts.count:
                 if n:
-                    time.sleep(opts.interval)
+                    _wait(link, opts.interval)
                 r = link.request("status")
                 n += 1
                 if series is not None and r.get("ok"):
@@ -108,6 +112,18 @@ def _monitor(args, rest):
         if series is not None:
             series.close()
     return 0
+
+
+def _wait(link, seconds):
+    """Sleep, keeping the device's console lease with a short request."""
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, KEEPALIVE_S))
+        if end - time.monotonic() > 0:
+            link.request("version")
 
 
 def _log(args, rest):

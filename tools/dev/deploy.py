@@ -12,7 +12,8 @@ stages the .mpy files in build/deploy/<board>/, then runs, in order:
 install ssd1306 with mip, remove the old /ustim, copy the new one, copy the
 board file as board.py and main.py (both as source, so they can be read and
 edited on the device), and reset. --dry-run compiles and prints the exact
-commands without touching a device.
+commands without touching a device. The board must be in a maintenance boot
+(MODE held at power-on): the firmware ignores Ctrl-C, so mpremote cannot stop it.
 """
 
 import argparse
@@ -104,6 +105,12 @@ def commands(staged, port):
     return cmds
 
 
+# The firmware turns Ctrl-C off, so mpremote cannot stop it: only a board in a
+# maintenance boot (docs/deploy.md) takes a deploy.
+MAINTENANCE = ("first power the board on holding MODE (maintenance boot: outputs low, "
+               "REPL free); a running firmware ignores Ctrl-C")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--board", required=True,
@@ -122,6 +129,7 @@ def main(argv=None):
     staged = stage(args.board)
     files = sorted(p for p in (ROOT / staged).rglob("*") if p.is_file())
     print("# %s: %d files staged in %s" % (args.board, len(files), staged.as_posix()))
+    print("# %s" % MAINTENANCE)
     mpremote = Path(sys.executable).parent / "mpremote"
     for argv_, may_fail in commands(staged, args.port):
         line = shlex.join(argv_)

@@ -113,6 +113,8 @@ SAMPLES = (
     ("edit_contrast", lambda: _edit(2, 8)),
     ("edit_console", lambda: _edit(3, 1)),
     ("edit_session", lambda: _edit(5, 3)),
+    ("settings_lease", lambda: (_menu(M.S_SETTINGS, cursor=6, top=1), base_view())),
+    ("edit_lease", lambda: _edit(6, 3)),
     ("fault_open", lambda: _fault(1, 1)),
     ("fault_overcurrent", lambda: _fault(3, 0)),
     ("usage_log", lambda: (_menu(M.S_LOG, top=2), base_view())),

@@ -2,15 +2,23 @@
 # (protocol: docs/protocol.md).
 #
 # The app polls it from the control tick and never blocks on it:
-#   n = con.feed(data)   queue bytes that have arrived (bytes or str); returns
-#                        how many were taken (fewer when the queue is full:
-#                        keep the rest, or read only con.room() bytes)
-#   con.poll()           answer at most one complete line; True if it did.
-#                        With no complete line queued it allocates nothing.
+#   n = con.feed(data)   take bytes that have arrived (bytes or str): all of
+#                        them (returns len(data)); they are cut into lines by
+#                        ustim.core.lines, which refuses a line whole rather
+#                        than join it to another
+#   con.poll()           answer at most one line; True if it did. With nothing
+#                        waiting it allocates nothing and calls nothing.
 # Replies go to con.write(text), one call per reply, text ending in "\n".
 #
 # Every command goes through the Controller, so console values meet the same
-# envelope as the buttons. A refused command changes nothing.
+# envelope as the buttons. A refused command changes nothing. Without console
+# control the console is read-only: nothing it can do starts, raises, lengthens
+# or clears anything (`timer` may only shorten, `stop`, `pause`, `down` lower).
+#
+# Lease: a channel whose output the console started or raised is stopped (its
+# ramp down) when no line at all has arrived for lease_ms, so a host that went
+# away cannot leave it running; sessions started from the buttons are not
+# leased (the app calls release(ch) when the buttons start a channel).
 #
 # What the console needs beyond the Controller comes from a host object; the
 # app implements it (Host below is the safe default: console control off):
@@ -21,27 +29,32 @@
 #   impedance(ch) -> int/None  last electrode impedance of channel ch (0-based), ohm
 #   log_records(n) -> list     the newest n usage_log.Record, oldest first
 #   selftest() -> list         (name, ok, detail) for each self-test item
+#   replies_lost() -> int      replies the port dropped because the host did not read
+#   notice(text)               a line for the device's screen
 import json
 
 from micropython import const
 
 from ustim.core import channel as C
+from ustim.core import lines as L
+from ustim.core.lines import IN_MAX, LINE_MAX  # noqa: F401 (the console's limits)
 from ustim.core.sequencer import STAGE_NAMES
+from ustim.core.ticks import ticks_add, ticks_diff
 
-LINE_MAX = const(128)      # bytes per command line, without the line end
-IN_MAX = const(256)        # input queue: two full lines
+LEASE_MS = const(5000)     # default lease (settings.lease_s sets the app's)
 LOG_MAX = const(64)        # records per `log` reply (usage_log.DEFAULT_SLOTS)
 PROTOCOL = const(1)
 CUSTOM_NUM = const(240)    # usage-log program number of `set` programs: 240 + channel
-_CR = const(13)
-_LF = const(10)
-_TAB = const(9)
 
 E_UNKNOWN = "unknown_command"
 E_ARG = "bad_argument"
 E_RANGE = "out_of_range"
 E_NOT_ALLOWED = "not_allowed"
 E_FAULT = "fault_active"
+E_BUSY = "busy"
+OFF_MSG = "console control is off: enable it in the device settings menu"
+# Channel states the lease stops (STOPPING is on its way already).
+_LEASE_STOPS = (C.ARMED, C.RAMPING, C.RUNNING, C.PAUSED)
 
 
 class Host:
@@ -64,6 +77,12 @@ class Host:
 
     def selftest(self):
         return []
+
+    def replies_lost(self):
+        return 0
+
+    def notice(self, text):
+        pass
 
 
 # -- small parsers: no float, no int() surprises ("1_0", " 7", "+3") --------
@@ -177,80 +196,47 @@ class Console:
         self.ctl = ctl
         self.host = host
         self.write = write
-        self._in = bytearray(IN_MAX)
-        self._head = 0
-        self._count = 0
-        self._line = bytearray(LINE_MAX)
-        self._n = 0
-        self._over = False       # line longer than LINE_MAX: discard to its end
-        self._bad = False        # a byte that is not printable ASCII
-        self._after_cr = False   # swallow the LF of a CR LF pair
+        self.input = L.LineQueue()
         self.replies = 0
+        self.lease_ms = LEASE_MS
+        self.leased = 0          # bit per channel: output the console started or raised
+        self._due = 0            # ticks_ms when the lease runs out (last line + lease_ms)
 
     def room(self):
-        return IN_MAX - self._count
+        return self.input.room()
 
     def feed(self, data):
         if isinstance(data, str):
             data = data.encode()
-        n = len(data)
-        room = IN_MAX - self._count
-        if n > room:
-            n = room
-        tail = self._head + self._count
-        for i in range(n):
-            if tail >= IN_MAX:
-                tail -= IN_MAX
-            self._in[tail] = data[i]
-            tail += 1
-        self._count += n
-        return n
+        if self.input.feed(data):
+            # Any line, whatever it says, shows the host is there.
+            self._due = ticks_add(self.ctl.now_ms, self.lease_ms)
+        return len(data)
 
     def poll(self):
-        while self._count:
-            b = self._in[self._head]
-            self._head += 1
-            if self._head == IN_MAX:
-                self._head = 0
-            self._count -= 1
-            if self._after_cr:
-                self._after_cr = False
-                if b == _LF:
-                    continue
-            if b == _CR or b == _LF:
-                self._after_cr = b == _CR
-                self._end_line()
-                return True
-            if self._over:
-                continue
-            if self._n >= LINE_MAX:
-                self._over = True
-                continue
-            if b == _TAB:
-                b = 32
-            elif b < 32 or b > 126:
-                self._bad = True
-            self._line[self._n] = b
-            self._n += 1
-        return False
-
-    def _end_line(self):
-        over, bad, n = self._over, self._bad, self._n
-        self._over = self._bad = False
-        self._n = 0
-        if over:
+        if self.leased and ticks_diff(self.ctl.now_ms, self._due) >= 0:
+            self._lease_over()
+        q = self.input
+        if not (q.count or q.owed):
+            return False
+        item = q.pop()
+        if item == L.LONG:
             r = (E_ARG, "line over %d bytes" % LINE_MAX)
-        elif bad:
+        elif item == L.ASCII:
             r = (E_ARG, "line is not printable ASCII")
+        elif item == L.FULL:
+            # Short: on a UART these refusals compete with the replies for the wire.
+            r = (E_BUSY, "lines came faster than replies")
         else:
             try:
-                r = self.execute(bytes(self._line[:n]).decode())
+                r = self.execute(item)
             except Exception as e:
                 # A bug, not a user error: outputs off, as on any unexpected
                 # exception (DESIGN.md safety principle 1).
                 self.ctl.emergency_stop()
                 r = (E_FAULT, "internal error (%s): all outputs stopped" % type(e).__name__)
         self.reply(r)
+        return True
 
     def reply(self, r):
         if isinstance(r, list):
@@ -259,6 +245,23 @@ class Console:
             text = encode((("ok", False), ("error", r[0]), ("msg", r[1])))
         self.replies += 1
         self.write(text + "\n")
+
+    # -- the lease --------------------------------------------------------------
+
+    def lease(self, ch):
+        self.leased |= 1 << ch
+
+    def release(self, ch):
+        """The channel was started from the device itself: not the console's."""
+        self.leased &= ~(1 << ch)
+
+    def _lease_over(self):
+        chans = self.ctl.chans
+        for i in range(len(chans)):
+            if self.leased >> i & 1 and chans[i].ch.state in _LEASE_STOPS:
+                if self.ctl.stop(i) is None:
+                    self.host.notice("Console silent: ch%d stopped" % (i + 1))
+        self.leased = 0
 
     def execute(self, text):
         """Run one command line; returns a list of reply pairs, or (code, msg)."""
@@ -269,8 +272,7 @@ class Console:
         for cmd in COMMANDS:
             if cmd[0] == name:
                 if cmd[2] and not self.host.console_enabled():
-                    return (E_NOT_ALLOWED, "console control is off: enable it in the "
-                            "device settings menu")
+                    return (E_NOT_ALLOWED, OFF_MSG)
                 return cmd[1](self, words[1:])
         return (E_UNKNOWN, "unknown command %r: try help" % words[0][:16])
 
@@ -366,7 +368,9 @@ def _status(con, args):
             ("check", ch.check_reason), ("ohm", con.host.impedance(i))))
     return [("console", bool(con.host.console_enabled())),
             ("bench", bool(con.host.bench_enabled())),
-            ("timer_min", ctl.session_s // 60), ("channels", chans)]
+            ("timer_min", ctl.session_s // 60), ("lease_s", con.lease_ms // 1000),
+            ("replies_lost", con.host.replies_lost()), ("lines_refused", con.input.refused),
+            ("channels", chans)]
 
 
 def _programs(con, args):
@@ -394,8 +398,18 @@ def _select(con, args):
     return [("ch", ci + 1), ("program", pid), ("max_ua", con.ctl.chans[ci].max_ua)]
 
 
+def _leasing(con, fn):
+    # fn(ch), and the channel leased when it accepted: its output is the console's.
+    def act(ch):
+        r = fn(ch)
+        if r is None:
+            con.lease(ch)
+        return r
+    return act
+
+
 def _start(con, args):
-    return _per_channel(con, args, "start <ch|all>", con.ctl.start)
+    return _per_channel(con, args, "start <ch|all>", _leasing(con, con.ctl.start))
 
 
 def _stop(con, args):
@@ -407,7 +421,7 @@ def _pause(con, args):
 
 
 def _resume(con, args):
-    return _per_channel(con, args, "resume <ch|all>", con.ctl.resume)
+    return _per_channel(con, args, "resume <ch|all>", _leasing(con, con.ctl.resume))
 
 
 def _amp(con, args):
@@ -419,9 +433,12 @@ def _amp(con, args):
     ua = milliamps(args[1])
     if ua is None:
         return (E_ARG, "amplitude %r: want mA like 12.5 (at most 3 decimals)" % args[1][:16])
+    before = con.ctl.chans[ci].ch.target_ua
     r = con.ctl.set_amp(ci, ua)
     if r is not None:
         return r
+    if ua > before:
+        con.lease(ci)
     return [("ch", ci + 1), ("target_ua", ua)]
 
 
@@ -436,7 +453,7 @@ def _step(con, args, usage, fn):
 
 
 def _up(con, args):
-    return _step(con, args, "up <ch>", con.ctl.up)
+    return _step(con, args, "up <ch>", _leasing(con, con.ctl.up))
 
 
 def _down(con, args):
@@ -449,6 +466,9 @@ def _timer(con, args):
     m = _uint(args[0])
     if m is None:
         return (E_ARG, "minutes %r: want a whole number" % args[0][:16])
+    if not con.host.console_enabled() and con.ctl.timer_lengthens(m):
+        return (E_NOT_ALLOWED, "console control is off: the timer may only shorten "
+                "sessions (enable it in the device settings menu)")
     r = con.ctl.set_timer(m)
     if r is not None:
         return r
@@ -616,7 +636,7 @@ COMMANDS = (
     ("timer", _timer, False, "timer <minutes>"),
     ("imp", _imp, False, "imp <ch>"),
     ("log", _log, False, "log [n]"),
-    ("clear", _clear, False, "clear <ch>"),
+    ("clear", _clear, True, "clear <ch>"),
     ("set", _set, True, "set <ch> key=value ..."),
     ("selftest", _selftest, False, "selftest"),
     ("inject", _inject, True, "inject <ch> <fault>"),

@@ -209,6 +209,20 @@ class Controller:
             c.session.set_length(self._capped(self.session_s))
         return None
 
+    def timer_lengthens(self, minutes):
+        """True if set_timer(minutes) would make any session longer: one that
+        has a program on a channel now, or one any program would run later."""
+        new = self._capped(minutes * 60)
+        for c in self.chans:
+            if c.program is not None and new > c.session.length_s:
+                return True
+        if self.session_s:
+            return new > self._capped(self.session_s)
+        for prog in self.programs:
+            if new > self._capped(prog.session_s):
+                return True
+        return False
+
     # -- commands -----------------------------------------------------------
 
     def start(self, ch):

@@ -10,9 +10,11 @@
 #
 # The file is written by encode() in a fixed field order and ends with a CRC-32
 # of everything before it, so a torn or bit-flipped file is detected even when
-# it still parses as JSON with plausible numbers. A file without the "crc" key
-# (edited by hand) is accepted field by field, with a notice. Anything else that
-# is wrong gives the defaults and a notice for the screen; load() never raises.
+# it still parses as JSON with plausible numbers. A file without a valid CRC,
+# edited by hand included, gives the defaults (console control off): only the
+# device's own menu writes settings the firmware follows, so a file copied onto
+# the flash cannot switch console control on. Anything else that is wrong gives
+# the defaults too, with a notice for the screen; load() never raises.
 import json
 
 from micropython import const
@@ -42,6 +44,10 @@ FIELDS = (
     # (Controller.set_session_cap). 60 = the hard cap of docs/safety-limits.md, so by
     # default each program runs its own length.
     ("session_min", "int", 60, 1, 60),
+    # Console lease: output the console started or raised stops when no console
+    # line has come for this long (5 s: a host that is gone is noticed within
+    # seconds, and a bench tool polling twice a second keeps it easily).
+    ("lease_s", "int", 5, 1, 60),
 )
 
 
@@ -90,6 +96,9 @@ class Settings:
 
     def max_ua(self):
         return self.max_ma * 1000
+
+    def lease_ms(self):
+        return self.lease_s * 1000
 
     def same_as(self, other):
         for name, _kind, _default, _lo, _hi in FIELDS:
@@ -142,13 +151,11 @@ def _decode(data):
     obj = json.loads(bytes(data).decode())
     if not isinstance(obj, dict):
         return corrupt
-    unchecked = None
-    if "crc" in obj:
-        at = data.rfind(_CRC_MARK)
-        if at < 0 or obj["crc"] != crc32(data[:at]):
-            return corrupt
-    else:
-        unchecked = "Settings unchecked (hand edit?)"
+    if "crc" not in obj:
+        return Settings(), "Settings: no CRC, defaults (console off)"
+    at = data.rfind(_CRC_MARK)
+    if at < 0 or obj["crc"] != crc32(data[:at]):
+        return corrupt
     if obj.get("version", VERSION) != VERSION:
         return Settings(), "Settings version unknown: defaults"
     s = Settings()
@@ -163,7 +170,7 @@ def _decode(data):
         if name not in obj and missing is None:
             missing = "Setting %s missing: default" % name
     # The most serious problem is the one the screen has room for.
-    return s, bad or missing or unchecked
+    return s, bad or missing
 
 
 def load(storage, name=FILE_NAME):

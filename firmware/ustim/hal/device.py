@@ -7,22 +7,20 @@
 #   hv       the high-voltage enable, hv.set(on)
 #   sense    hal/sense.Sense;  buttons  hal/buttons.ButtonPins
 #   display  hal/display.Display, or None when no OLED answers the I2C scan
-#   console  non-blocking USB/UART serial: read() -> bytes or None, write(text)
+#   console  hal/stdio_console.StdioConsole: the REPL port, never blocking the tick
 #   battery_pct(), wdt_feed(), outputs_off(), ticks_us(), power_down()
 #
 # Nothing here runs before main.py has driven every output low; constructors
 # create outputs low (Pin value=0, PWM duty 0, DAC 0).
-import sys
-
 import machine
 from micropython import const
 
 from ustim.hal import amplitude
 from ustim.hal.buttons import ButtonPins
 from ustim.hal.sense import Sense, fixed_scale, to_units
+from ustim.hal.stdio_console import StdioConsole
 
 I2C_HZ = const(400000)       # the SSD1306's fast mode
-CONSOLE_CHUNK = const(64)    # bytes taken from the serial input per tick at most
 # Battery range when the board file gives none: one Li-ion cell (project
 # choice, the same figures as the simulator's battery model).
 BATTERY_EMPTY_MV = const(3300)
@@ -41,47 +39,6 @@ class HvEnable:
         # pin is corrected within one tick.
         self.on = bool(on)
         self.pin.value(1 if on else 0)
-
-
-class StdioConsole:
-    """The bench console over sys.stdin / sys.stdout, never blocking: bytes
-    are read only while the poller says one is ready."""
-
-    def __init__(self, stdin=None, stdout=None):
-        try:
-            import select
-        except ImportError:      # older MicroPython names it uselect
-            import uselect as select  # type: ignore
-        self._in = sys.stdin if stdin is None else stdin
-        self._src = getattr(self._in, "buffer", self._in)
-        self._out = sys.stdout if stdout is None else stdout
-        self._poll = select.poll()
-        self._poll.register(self._in, select.POLLIN)
-        # MicroPython's ipoll() allocates nothing; CPython has only poll().
-        self._ipoll = getattr(self._poll, "ipoll", None)
-        self._buf = bytearray(CONSOLE_CHUNK)
-
-    def _ready(self):
-        if self._ipoll is not None:
-            for _ in self._ipoll(0):
-                return True
-            return False
-        return len(self._poll.poll(0)) > 0
-
-    def read(self):
-        buf = self._buf
-        n = 0
-        while n < CONSOLE_CHUNK and self._ready():
-            c = self._src.read(1)
-            if not c:
-                break
-            buf[n] = c[0] if isinstance(c, (bytes, bytearray)) else ord(c)
-            n += 1
-        # Allocates only when bytes came in: an idle console costs nothing.
-        return bytes(buf[:n]) if n else None
-
-    def write(self, text):
-        self._out.write(text)
 
 
 # SSD1306 command stream (control byte 0x00) holding one NOP (0xE3).
@@ -136,7 +93,9 @@ class DeviceHw:
         self.buttons = ButtonPins(board.PIN_BUTTONS)
         self._power_btn = self.buttons.pins[0]
         self.display = find_display(board) if display else None
-        self.console = StdioConsole() if console is None else console
+        if console is None:
+            console = StdioConsole(platform=board.PLATFORM, ticks_us=ticks_us)
+        self.console = console
         self._bat = _battery_adc(board)
         self._bat_k, self._bat_shift = fixed_scale(board.BATTERY_MV_FULL_SCALE)
         self._bat_lo = getattr(board, "BATTERY_EMPTY_MV", BATTERY_EMPTY_MV)

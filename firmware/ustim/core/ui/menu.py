@@ -19,6 +19,7 @@ from ustim.core.ui.view import (
     SET_BENCH,
     SET_CONSOLE,
     SET_CONTRAST,
+    SET_LEASE,
     SET_MAX_MA,
     SET_PAD,
     SET_SESSION,
@@ -79,11 +80,12 @@ _MENU_ITEM_OF = ((S_PROGRAM, M_PROGRAM), (S_TIMER, M_TIMER), (S_SETTINGS, M_SETT
                  (S_LOG, M_LOG))
 
 TIMER_CHOICES = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60)   # minutes; 60 is the hard cap
-SETTING_LABELS = ("Max amp", "Pad", "Contrast", "Console", "Bench", "Max time")
+SETTING_LABELS = ("Max amp", "Pad", "Contrast", "Console", "Bench", "Max time", "Lease")
 SETTING_TITLES = ("Max amplitude", "Electrode pad", "Contrast", "Console control",
-                  "Bench mode", "Longest session")
+                  "Bench mode", "Longest session", "Console lease")
 MAX_MA_CHOICES = (1, 2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80)
 CONTRAST_CHOICES = (0, 32, 64, 96, 128, 160, 192, 224, 255)
+LEASE_CHOICES = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60)    # seconds (settings.lease_s: 1-60)
 
 
 def is_emergency(ev):
@@ -103,6 +105,8 @@ def setting_choice_count(view, sid):
         return len(CONTRAST_CHOICES)
     if sid == SET_SESSION:
         return len(TIMER_CHOICES)
+    if sid == SET_LEASE:
+        return len(LEASE_CHOICES)
     return 2
 
 
@@ -113,6 +117,8 @@ def setting_value(view, sid, index):
         return CONTRAST_CHOICES[index]
     if sid == SET_SESSION:
         return TIMER_CHOICES[index]
+    if sid == SET_LEASE:
+        return LEASE_CHOICES[index]
     return index   # pad index, or 0/1 for the on/off settings
 
 

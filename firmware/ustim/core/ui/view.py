@@ -22,7 +22,8 @@ SET_CONTRAST = const(2)
 SET_CONSOLE = const(3)
 SET_BENCH = const(4)
 SET_SESSION = const(5)
-N_SETTINGS = const(6)
+SET_LEASE = const(6)
+N_SETTINGS = const(7)
 
 
 class View:
@@ -44,7 +45,7 @@ class View:
         self.programs = ()             # program names offered by the program screen
         self.program_index = [0] * n   # selected program per channel (index in programs)
         # settings: values by SET_* index; the pad setting is an index in pad_names
-        self.settings = [50, 1, 128, 0, 0, 60]
+        self.settings = [50, 1, 128, 0, 0, 60, 5]
         self.pad_names = ("4x4", "5x5", "5x9", "5x10", "10x10")
         self.board_max_ma = 80
         self.notice = ""               # one line for the home screen ("" : none)
