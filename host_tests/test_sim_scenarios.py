@@ -94,14 +94,13 @@ def board_of(name):
 
 
 def replies(rec, command):
-    """Parsed console answers to the lines that start with command."""
-    out = []
-    lines = rec.console
-    for i, (t, direction, text) in enumerate(lines):
-        if direction == "in" and text.startswith(command):
-            nxt = next(x for x in lines[i + 1:] if x[1] == "out")
-            out.append((t, json.loads(nxt[2])))
-    return out
+    """Parsed console answers to the lines that start with command: each line
+    sent gets one JSON reply, in order (a long reply crossing a UART may
+    still be on its way when the next line is sent)."""
+    sent = [(t, text) for t, d, text in rec.console if d == "in"]
+    answers = [json.loads(text) for _, d, text in rec.console
+               if d == "out" and text.startswith("{")]
+    return [(t, answers[i]) for i, (t, text) in enumerate(sent) if text.startswith(command)]
 
 
 def frames_named(rec, name, t0_ms=0):

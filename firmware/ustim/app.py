@@ -269,6 +269,9 @@ class App:
                 if ua != set_ua[i]:
                     hw.amp.set(i, ua)
                 if not on[i]:
+                    # The supply before the first pulse: what follows in
+                    # this loop may wait (hal/amplitude.py).
+                    hw.hv.set(True)
                     eng.start(i)
                     # Its pulses may begin before service() below: at this level.
                     self.ran_ua[i] = hw.amp.ua[i]

@@ -19,17 +19,18 @@
 # (the host calls in-process) and inside MicroPython (exchange() crosses as
 # JSON), so both runtimes give the same board.
 #
-# The console is the one part not yet behind a shim: SimConsole stands in for
-# ustim.hal.device.StdioConsole (bound in its module for the run) and moves
-# the bytes the host queues, as the simulator always has. The stdio shim
-# (sys.stdin/stdout/select over a USB CDC / UART model, issue 15) replaces it:
-# then DeviceHw builds its own StdioConsole and SimConsole goes.
+# The console is the firmware's StdioConsole over the board's REPL port: the
+# port model of tools/shims/stdio.py (the pico's USB CDC, the ESP32's UART0 at
+# 115200 with their buffers and blocking) as sys.stdin/stdout and select, on
+# the board's clock: a call that blocks in the port is board time passing in
+# the tick. The host end of the cable is the exchange's console fields.
 import sys
 
 import board_time
 import esp32
 import machine
 import rp2
+import stdio
 
 from tools.sim import firmware_state
 from tools.sim.models.flash import OsView, PowerCut
@@ -62,21 +63,38 @@ class WatchdogExpired(BaseException):
     pass
 
 
-class SimConsole:
-    """Stands in for StdioConsole (see the top of this file)."""
-    board = None
+class PortClock:
+    """The port model's clock (stdio.Clock) on the board's."""
 
-    def __init__(self, stdin=None, stdout=None):
-        pass
+    def __init__(self):
+        self.pending = None       # what MicroPython raises at the next port call
 
-    def read(self):
-        b = SimConsole.board
-        data = b.console_in
-        b.console_in = None
-        return data
+    @property
+    def ns(self):
+        return board_time._now * 1000
 
-    def write(self, text):
-        SimConsole.board.out_text.append(text)
+    @property
+    def us(self):
+        return board_time._now
+
+    def advance_ns(self, ns):
+        board_time.charge((ns + 999) // 1000)
+
+    def advance_us(self, us):
+        board_time.charge(us)
+
+    def check(self):
+        exc, self.pending = self.pending, None
+        if exc is not None:
+            raise exc
+
+
+class _PortSys:
+    """sys for the firmware's console module: the port's stdin and stdout."""
+
+    def __init__(self, port):
+        self.stdin = port.stdin
+        self.stdout = port.stdout
 
 
 class Board:
@@ -92,8 +110,8 @@ class Board:
         self.raw_v = [0] * n
         self.battery_raw = 0
         self.buttons = [False] * len(self.b.PIN_BUTTONS)
-        self.console_in = None
-        self.out_text = []
+        self.port = None          # the REPL port of the running boot
+        self.clock = PortClock()
         self.events = []          # [t_ms, text] from the firmware's controller
         self.faults = []          # [t_ms, channel, kind]
         self.notes = []           # [t_ms, text] from the board (boots, resets)
@@ -156,11 +174,10 @@ class Board:
         sys.modules["board"] = self.b
         sys.modules["time"] = board_time
         from ustim import boot
-        from ustim.hal import device
         # The firmware's own loop, whatever a board before this one left.
         real_loop = getattr(boot.loop, "firmware_loop", boot.loop)
         saved["loop"] = real_loop
-        saved["console"] = device.StdioConsole
+        saved["select"] = sys.modules.get("select")
 
         def loop(app, clock):
             self._attach(app)
@@ -168,17 +185,15 @@ class Board:
 
         loop.firmware_loop = real_loop
         boot.loop = loop
-        device.StdioConsole = SimConsole
-        SimConsole.board = self
         self._mount()
 
     def _uninstall(self):
         from ustim import boot
-        from ustim.hal import device
+        from ustim.hal import stdio_console
         saved = self._saved
         boot.loop = saved["loop"]
-        device.StdioConsole = saved["console"]
-        for name in ("board", "time"):
+        stdio_console.sys = sys
+        for name in ("board", "time", "select"):
             if saved[name] is None:
                 sys.modules.pop(name, None)
             else:
@@ -254,6 +269,13 @@ class Board:
         bus.attach(b.OLED_ADDR, self.panel)
         self.shown = None
         self._buttons()
+        # The REPL port comes up with the chip (Ctrl-C its interrupt again);
+        # what the host had sent and the port not yet taken is gone.
+        self.port = stdio.make_port(self.platform, self.clock)
+        self.clock.pending = None
+        from ustim.hal import stdio_console
+        stdio_console.sys = _PortSys(self.port)
+        sys.modules["select"] = self.port.select
         self._note("boot %d (reset cause %d)" % (self.boots, cause))
         self.up = True
 
@@ -400,12 +422,11 @@ class Board:
                 frame = _hex(self.shown)
         st = machine.state()
         out = {"t": t, "edges": list(st.edges), "outputs": list(st.outputs),
-               "console": self.out_text, "events": self.events, "faults": self.faults,
+               "console": self._console_out(), "events": self.events, "faults": self.faults,
                "notes": self.notes, "frame": frame, "screen": screen, "failed": self.failed,
                "up": self.up and app is not None and not self.hang}
         del st.edges[:]
         del st.outputs[:]
-        self.out_text = []
         self.events = []
         self.faults = []
         self.notes = []
@@ -422,8 +443,8 @@ class Board:
         if self.up:
             self._buttons()
         data = inbox["console"]
-        if data:
-            self.console_in = (self.console_in or b"") + data.encode()
+        if data and self.port is not None and self.up:
+            self.port.host_write(data.encode())
         cut = inbox.get("flash_cut", -1)
         if cut >= 0:
             self.fs.cut_after = cut
@@ -435,6 +456,12 @@ class Board:
         elif cmd.startswith("power_off:"):
             self._down()
             raise PowerLost(int(cmd[10:]))
+
+    def _console_out(self):
+        # What the host has read from the port since the last exchange.
+        if self.port is None:
+            return ""
+        return self.port.host_read().decode("latin-1")
 
     def _buttons(self):
         # Pressed pulls the pin to ground; released floats to the pull-up.

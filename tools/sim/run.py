@@ -76,6 +76,7 @@ class Simulation:
         self.releases = []        # (t_ms, button index) pending releases
         self.console_in = ""
         self.console_tap = None   # a pty server may take the console's output
+        self._partial = ""        # console output after its last line end
         self.commands = []
         self.flash_cut = -1
         self.events = sorted(scenario.get("events", []), key=lambda e: e["t"])
@@ -190,10 +191,18 @@ class Simulation:
         self.up = out["up"]
         self.probe.feed(out["edges"], out["outputs"], t)
         rec = self.rec
-        for text in out["console"]:
-            rec.console.append((t // 1000, "out", text.rstrip("\n")))
+        text = out["console"]
+        if text:
             if self.console_tap is not None:
                 self.console_tap(text)
+            # Lines as the host reads them (the USB port pads its last block
+            # with spaces before the line end).
+            lines = (self._partial + text).split("\n")
+            self._partial = lines.pop()
+            for line in lines:
+                line = line.rstrip()
+                if line:
+                    rec.console.append((t // 1000, "out", line))
         for t_ms, text in out["notes"]:
             if text.startswith("boot "):
                 self.boots += 1
