@@ -385,12 +385,13 @@ class App:
             self._notice(refusal[1])
 
     def _notice(self, text, short=None):
-        # short: what the one OLED line shows when text is longer than it.
+        # short: what the OLED shows when text is longer than its notice
+        # lines hold (screens.wrap).
         if text:
             self.notices.append(text)
             if len(self.notices) > 8:
                 self.notices.pop(0)
-            self.view.notice = (short or text)[:view.NAME_CHARS]
+            self.view.notice = short or text
 
     # -- the screen --------------------------------------------------------------
 
@@ -518,7 +519,9 @@ class App:
         except Exception:           # noqa: BLE001
             return None
         if data:
-            self._notice("Last error: " + data.decode()[:40])
+            text = data.decode()[:40]
+            # The screen names the error's type; selftest and error.txt say more.
+            self._notice("Last error: " + text, "Last error: " + text.split(":", 1)[0])
         return data
 
 
