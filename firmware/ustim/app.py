@@ -156,6 +156,10 @@ class App:
     def notice(self, text):
         self._notice(text)
 
+    def sense(self, ch):
+        s = self.hw.sense
+        return self.set_ua[ch], s.i_ua[ch], s.v_mv[ch], self.board.COMPLIANCE_MV
+
     # -- the control tick ------------------------------------------------------
 
     def step(self, now_ms):

@@ -42,6 +42,7 @@ class Simulation:
         st = S.Settings()
         st.set("console", bool(cc))
         st.set("bench", bool(scenario.get("bench_mode", True)))
+        st.set("max_ma", scenario.get("max_ma", st.max_ma))
         S.save(self.storage, st)
         if scenario.get("programs"):
             # On the flash before the first boot, as a user copies it there.
