@@ -256,6 +256,13 @@ def plot(res, path):
     for p in pts:
         ax_i.plot(p["set_ua"] / 1000, p["i_ua"] / 1000, "o", color=colours[p["result"]])
         ax_v.plot(p["set_ua"] / 1000, p["v_mv"] / 1000, "o", color=colours[p["result"]])
+    unmeasured = [p for p in res["points"] if not p["measured"] and p["result"] == LIMIT]
+    for p in unmeasured:
+        # Beyond the load's limit and not measured (the channel stopped): shown
+        # at the limit, which is all the load could have taken.
+        ax_i.plot(p["set_ua"] / 1000, lim, "x", color="tab:orange")
+    if unmeasured:
+        ax_i.plot([], [], "x", color="tab:orange", label="not measured: the channel stopped")
     ax_i.plot([], [], "o", color="tab:green", label="pass")
     if any(p["result"] == LIMIT for p in pts):
         ax_i.plot([], [], "o", color="tab:orange", label="at the compliance limit")
