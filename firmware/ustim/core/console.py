@@ -31,6 +31,8 @@
 #   selftest() -> list         (name, ok, detail) for each self-test item
 #   replies_lost() -> int      replies the port dropped because the host did not read
 #   notice(text)               a line for the device's screen
+#   sense(ch) -> tuple/None    (set uA, delivered uA, peak mV, compliance mV) of
+#                              the latest pulse of channel ch, for `sense`
 import json
 
 from micropython import const
@@ -53,6 +55,7 @@ E_NOT_ALLOWED = "not_allowed"
 E_FAULT = "fault_active"
 E_BUSY = "busy"
 OFF_MSG = "console control is off: enable it in the device settings menu"
+BENCH_OFF_MSG = "bench mode is off: enable it in the device settings menu"
 # Channel states the lease stops (STOPPING is on its way already).
 _LEASE_STOPS = (C.ARMED, C.RAMPING, C.RUNNING, C.PAUSED)
 
@@ -83,6 +86,9 @@ class Host:
 
     def notice(self, text):
         pass
+
+    def sense(self, ch):
+        return None
 
 
 # -- small parsers: no float, no int() surprises ("1_0", " 7", "+3") --------
@@ -626,9 +632,27 @@ def _selftest(con, args):
     return [("passed", passed), ("checks", checks)]
 
 
+def _sense(con, args):
+    # The sense path's readings of the latest pulse, for the bench tool's
+    # characterisation at test loads (tools/bench/characterise.py). Read-only,
+    # but bench mode only: it is a bench tester's tool, switched on at the device.
+    if not con.host.bench_enabled():
+        return (E_NOT_ALLOWED, BENCH_OFF_MSG)
+    ci, err = _one_chan(con, args, "sense <ch>")
+    if err is not None:
+        return err
+    r = con.host.sense(ci)
+    if r is None:
+        return (E_NOT_ALLOWED, "no sense readings on this device")
+    c = con.ctl.chans[ci]
+    return [("ch", ci + 1), ("state", c.ch.state_name()), ("set_ua", r[0]), ("i_ua", r[1]),
+            ("v_mv", r[2]), ("phase_us", c.out.spec.pos_us), ("compliance_mv", r[3]),
+            ("max_peak_ua", con.ctl.env.max_peak_ua)]
+
+
 def _inject(con, args):
     if not con.host.bench_enabled():
-        return (E_NOT_ALLOWED, "bench mode is off: enable it in the device settings menu")
+        return (E_NOT_ALLOWED, BENCH_OFF_MSG)
     if len(args) != 2:
         return _usage("inject <ch> <fault>")
     ci = con.chan(args[0])
@@ -666,4 +690,5 @@ COMMANDS = (
     ("set", _set, True, "set <ch> key=value ..."),
     ("selftest", _selftest, False, "selftest"),
     ("inject", _inject, True, "inject <ch> <fault>"),
+    ("sense", _sense, False, "sense <ch>"),
 )
