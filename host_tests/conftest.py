@@ -14,11 +14,16 @@ import pytest  # noqa: E402
 
 @pytest.fixture(autouse=True, scope="module")
 def _no_board_left_running():
-    # A campaign rig's board runs in a thread with the firmware's storage
-    # bound to its flash: the last one of a module is stopped with it, so
-    # the next module finds the host's own filesystem.
+    # A stepped board (a campaign rig's, a bench link's) runs in a thread
+    # with the firmware's storage bound to its flash: those left running by
+    # a module are stopped with it, so the next module finds the host's own
+    # filesystem.
     yield
     rig = sys.modules.get("campaign_rig")
     if rig is not None:
         while rig._open:
             rig._open.pop().close()
+    run = sys.modules.get("tools.sim.run")
+    if run is not None:
+        while run.RUNNING:
+            run.RUNNING[-1].finish()

@@ -160,6 +160,10 @@ class App:
     def notice(self, text):
         self._notice(text)
 
+    def sense(self, ch):
+        s = self.hw.sense
+        return self.set_ua[ch], s.i_ua[ch], s.v_mv[ch], self.board.COMPLIANCE_MV
+
     # -- the control tick ------------------------------------------------------
 
     def step(self, now_ms):
@@ -408,12 +412,13 @@ class App:
             self._notice(refusal[1])
 
     def _notice(self, text, short=None):
-        # short: what the one OLED line shows when text is longer than it.
+        # short: what the OLED shows when text is longer than its notice
+        # lines hold (screens.wrap).
         if text:
             self.notices.append(text)
             if len(self.notices) > 8:
                 self.notices.pop(0)
-            self.view.notice = (short or text)[:view.NAME_CHARS]
+            self.view.notice = short or text
 
     # -- the screen --------------------------------------------------------------
 
@@ -541,7 +546,9 @@ class App:
         except Exception:           # noqa: BLE001
             return None
         if data:
-            self._notice("Last error: " + data.decode()[:40])
+            text = data.decode()[:40]
+            # The screen names the error's type; selftest and error.txt say more.
+            self._notice("Last error: " + text, "Last error: " + text.split(":", 1)[0])
         return data
 
 

@@ -14,6 +14,8 @@ class FakeHost(Host):
         self.records = []
         self.tests = [("flash", True, "ok"), ("sense", True, "ok")]
         self.notices = []
+        # (set uA, delivered uA, peak mV, compliance mV) per channel: 12.5 mA into 2.2 kohm
+        self.readings = [(12500, 12480, 27460, 80000), (0, 0, 0, 80000)]
 
     def console_enabled(self):
         return self.console
@@ -35,6 +37,9 @@ class FakeHost(Host):
 
     def notice(self, text):
         self.notices.append(text)
+
+    def sense(self, ch):
+        return self.readings[ch]
 
 
 def add_records(host, count):

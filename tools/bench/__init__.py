@@ -1,10 +1,13 @@
-"""Bench tool: drive a stimulator's console over serial, and verify captures.
+"""Bench tool: drive a stimulator's console over serial, verify captures, and
+characterise the output at the standard test loads.
 
     python -m tools.bench --port /dev/ttyACM0 status
     python -m tools.bench --port /dev/ttyACM0 --json amp 1 12.5
     python -m tools.bench --port /dev/ttyACM0 monitor [--csv status.csv]
     python -m tools.bench --port /dev/ttyACM0 log --csv usage.csv
     python -m tools.bench verify capture.vcd --program tens --channel 1
+    python -m tools.bench --port /dev/ttyACM0 characterise --load 500 [--png FILE]
+    python -m tools.bench characterise --sim pico --load 10000
 
 Protocol: docs/protocol.md.
 """

@@ -28,7 +28,8 @@ def _parser():
         epilog="commands: any console command (status, programs, select 1 tens, amp 1 12.5, "
                "start 1, stop all, ...; see docs/protocol.md), and: "
                "monitor [--interval S] [--count N] [--csv FILE]; log [n] [--csv FILE]; "
-               "verify CAPTURE.vcd --program ID [...] (verify --help)")
+               "verify CAPTURE.vcd --program ID [...] (verify --help); "
+               "characterise --load OHM [--png FILE] [--sim BOARD] (characterise --help)")
     p.add_argument("--port", default=os.environ.get("USTIM_PORT"),
                    help="serial port (default: $USTIM_PORT)")
     p.add_argument("--baud", type=int, default=115200)
@@ -161,6 +162,9 @@ def main(argv=None):
             return _monitor(args, words[1:])
         if words[0] == "log":
             return _log(args, words[1:])
+        if words[0] == "characterise":
+            from tools.bench.characterise import main as characterise_main
+            return characterise_main(words[1:], lambda: _open(args), as_json=args.json)
         return _one(args, words)
     except LinkError as e:
         print("bench: %s" % e, file=sys.stderr)

