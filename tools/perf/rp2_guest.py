@@ -54,8 +54,8 @@ def bench_stop():
 def bench_run(n, no_gc=False):
     # n ticks on the cadence of ustim.boot.loop. Each tick's duration goes into a
     # histogram of 10 us bins (20 ms range, then one overflow bin): a 10,000-tick run
-    # keeps 4 KB, not 40. The LED pad (GPIO 25) is high while the measured ticks run,
-    # so the host times its key presses and console lines to them.
+    # keeps 4 KB, not 40. The LED pad (the Pico's GPIO 25) is high while the measured
+    # ticks run, so the host times its key presses and console lines to them.
     global _HIST, _RUN
     from machine import Pin
     from ustim.app import TICK_MS
@@ -68,7 +68,7 @@ def bench_run(n, no_gc=False):
     step = app.step
     us = time.ticks_us
     ms = time.ticks_ms
-    led = Pin("LED", Pin.OUT, value=0)   # GPIO25 on the Pico (its pins.csv)
+    led = Pin("LED", Pin.OUT, value=0)
     sent = ref.sent_bytes if ref is not None else 0
     sent0 = sent
     most = 0          # display bytes in one tick, at most
