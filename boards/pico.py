@@ -12,6 +12,10 @@ PIN_B = (3, 7)
 PIN_HV_EN = 18            # high-voltage converter enable, active high
 PIN_AMP_PWM = (8, 9)      # amplitude reference: PWM into an RC filter
 AMP_PWM_HZ = 50000
+# The RC filter between the PWM pin and the sink's reference, two stages
+# ((R1 ohm, C1 nF), (R2 ohm, C2 nF)): poles near 600 Hz and 4.2 kHz, PWM
+# ripple about 0.1 % of full scale, settled (5 time constants) in 1.5 ms.
+AMP_RC = ((10000, 10), (10000, 10))
 AMP_FULL_SCALE_UA = 100000  # duty 100 % sets this current in the output stage
 
 # Sense: delivered current (shunt amplifier) per channel, peak electrode voltage

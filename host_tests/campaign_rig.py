@@ -1,12 +1,17 @@
-# The safety campaign's rig: the whole firmware App on the simulated board
-# (tools/sim), stepped tick by tick, with the safety invariants checked from
-# what the board emitted (pulses, amplitude writes) against the channel states
-# each tick left behind. Nothing here trusts the firmware's view of its own
-# output: pulses are counted and judged as the pulse engine recorded them.
+# The safety campaign's rig: the firmware on the simulated board as a device
+# runs it (tools/sim: main.py -> boot -> App with DeviceHw over the shims),
+# stepped one control tick at a time, with the safety invariants checked from
+# what the board emitted (the probe's pulses from the pads, the reference
+# codes written) against the channel states each tick left behind. Nothing
+# here trusts the firmware's view of its own output.
 #
-# A pulse starting in [t, t + TICK) was handed to the engine by the tick at t
-# (SimPulseEngine feeds up to the next tick, and a stop drops every pulse not
-# yet started), so the window of a pulse is the state the tick at t left.
+# A tick's decisions (a start, a stop) happen inside it: a pulse that began in
+# the stretch from one exchange to the next is judged by the state before and
+# after that tick, whichever allows it, so it is judged once the next
+# exchange's facts are in.
+import bisect
+
+from tools.sim.probe import CUT_US
 from tools.sim.run import Simulation
 from ustim.core import channel as C
 from ustim.core import limits
@@ -18,7 +23,10 @@ DOWN = -1                     # no firmware running: reset, hung, powered off
 NO_OUTPUT = (C.OFF, C.PAUSED, C.FAULT, DOWN)
 FLOOR_PERIOD_US = 1000000     # a lone pulse is judged at the 1 Hz floor
 _STIMULATING = (C.RAMPING, C.RUNNING)
-_KEEP_TICKS = 16              # pulses retire within a tick or two of starting
+_KEEP = 64                    # exchanges of facts kept for judging
+# Pulses an engine may hold ahead of the pins, and the one the probe has not
+# closed yet: how far the dose and the pins may be apart between two ticks.
+_IN_FLIGHT = 7               # 2 queued, 1 open, 2 exchanges of judging lag at 150 Hz
 KEEPALIVE_TICKS = 400         # 4 s: within the 5 s console lease
 
 
@@ -37,38 +45,58 @@ class Violation(AssertionError):
     pass
 
 
+_open = []                    # the rig whose board runs (one at a time)
+
+
 class Rig:
-    def __init__(self, seed=1, scenario=None, before_boot=None):
-        sc = scenario or {"name": "campaign", "duration_s": 1, "events": []}
+    def __init__(self, seed=1, scenario=None, before_boot=None, board="pico"):
+        while _open:
+            _open.pop().close()
+        sc = dict(scenario or {"name": "campaign", "duration_s": 8 * 3600, "events": []})
+        sc.setdefault("board", board)
+        sc["duration_s"] = max(sc["duration_s"], 8 * 3600)
         self.sim = Simulation(sc, seed=seed)
         if before_boot is not None:
             before_boot(self.sim)
         self.env = limits.Envelope()
-        self.sim._boot(0)
-        self.k = 0                    # index of the next tick to step
-        self.hist = {}                # tick -> per-channel window facts
-        self.violations = []
         self.n = 2
-        self.app = self.sim.app
+        self.k = 1                    # exchanges so far: start() runs to the first
+        self.times = []               # board us of each exchange kept
+        self.facts = []               # per-channel window facts after each
+        self.violations = []
         self.runs = [0] * self.n      # engine run id: new each tick it is stopped
         self.prev = [None] * self.n   # pulse waiting for its successor (period)
         self.prev_end = [0] * self.n
         self.full_widths = [None] * self.n
-        self.recent = [[] for _ in range(self.n)]
-        self.total = [0] * self.n     # pulses drained, per channel
-        self.base = [0] * self.n      # pulses before the current session
-        self.in_session = [False] * self.n
-        self.session_t0 = [None] * self.n
+        self.total = [0] * self.n     # pulses judged, per channel
+        self.cnt = [0] * self.n       # ... of them with current (reference code > 0)
+        self.recent = [[] for _ in range(self.n)]   # starts of the latest of those
+        self.judged_to = 0            # every pulse that began before this is judged
         self.amp_last = [(0, 0)] * self.n
-        self.amp_idx = 0
+        self.zeros = [[] for _ in range(self.n)]   # board us of each reference set to 0
         self.pulse_idx = 0
-        self.ticks_run = 0            # ticks the current App was stepped
+        self.amp_idx = 0
+        self.ticks_run = 1            # ticks the current App was stepped
+        self.session = [None] * self.n   # [start ms, probe end us or None] of the open session
         self.stats = {"ticks": 0, "pulses": 0, "cut_pulses": 0, "amp_changes": 0,
-                      "dose_checks": 0, "boots": 1,
-                      "stimulating_ticks": 0}
+                      "dose_checks": 0, "boots": 1, "stimulating_ticks": 0}
         self.keepalive = True         # a console line every KEEPALIVE_TICKS
         self.keep_pulses = None       # a list to also keep every pulse in
         self.on_pulse = None          # callback(pulse, window facts of its channel)
+        self.sim.start()
+        _open.append(self)
+        self.app = self.sim.app
+        self._note()
+
+    def close(self):
+        """Stop the board (its thread ends)."""
+        if self in _open:
+            _open.remove(self)
+        self.sim.finish()
+
+    @property
+    def now_ms(self):
+        return self.sim.now_ms
 
     # -- time --------------------------------------------------------------
 
@@ -78,110 +106,125 @@ class Rig:
 
     def tick(self):
         sim = self.sim
-        k = self.k
-        t = k * TICK_MS
         boots = sim.boots
-        if self.keepalive and sim.down_until < 0 and k % KEEPALIVE_TICKS == 0:
+        if self.keepalive and sim.up and self.k % KEEPALIVE_TICKS == 0:
             # A bench host polls the device (the bench tool's monitor does twice a
             # second), which keeps the console's lease on what it started.
-            sim.hw.console.send("version")
-        sim.step(t)
+            sim.send("version")
+        sim.step()
         self.k += 1
         self.stats["ticks"] += 1
         if sim.boots != boots:
-            self._rebooted(t)
-        up = sim.down_until < 0
-        if up and sim.app is self.app:
+            self.stats["boots"] += sim.boots - boots
+            self.app = sim.app
+            self.ticks_run = 0
+            self.session = [None] * self.n
+        elif sim.up and sim.app is self.app:
             self.ticks_run += 1
-        if up and sim.hw.powered_down:
-            self._powered_off(t)
-            up = False
-        self._note_window(k, up)
-        self._drain()
-        if up:
-            self._sessions(t)
-        self.hist.pop(k - _KEEP_TICKS, None)
+        self._note()
+        self._drain(final=False)
+        if sim.up:
+            self._sessions()
 
-    def _note_window(self, k, up):
-        eng = self.sim.hw.pulses
-        ctl = self.sim.app.ctl
-        area = self.sim.app.settings.area_mm2()
+    def _note(self):
+        sim = self.sim
+        app = sim.app
+        up = sim.up and app is not None
         facts = []
         for i in range(self.n):
-            c = ctl.chans[i]
-            if not eng.running(i):
+            if up:
+                c = app.ctl.chans[i]
+                if not app.hw.pulses.running(i):
+                    self.runs[i] += 1
+                prog = c.program
+                facts.append((c.ch.state, self.runs[i], bool(prog is not None and prog.ems),
+                              bool(prog is not None and prog.on_ms), c.max_ua,
+                              app.settings.area_mm2()))
+            else:
                 self.runs[i] += 1
-            prog = c.program
-            state = c.ch.state if up else DOWN
-            facts.append((state, self.runs[i], bool(prog is not None and prog.ems),
-                          bool(prog is not None and prog.on_ms), c.max_ua, area))
-        self.hist[k] = facts
-        if facts[0][0] in _STIMULATING or facts[1][0] in _STIMULATING:
+                facts.append((DOWN, self.runs[i], False, False, 0, 1))
+        self.times.append(sim.now_us)
+        self.facts.append(facts)
+        if len(self.times) > _KEEP:
+            del self.times[0]
+            del self.facts[0]
+        if any(f[0] in _STIMULATING for f in facts):
             self.stats["stimulating_ticks"] += 1
 
-    def _rebooted(self, t):
-        self.stats["boots"] += 1
-        self.app = self.sim.app
-        self.ticks_run = 0
-        for i in range(self.n):
-            self.in_session[i] = False
-            self.amp_last[i] = (t * 1000, 0)
-
-    def _powered_off(self, t):
-        # The device cut its own power: every output must already be off,
-        # then it stays off until the user powers it on again (1 s later).
-        hw = self.sim.hw
-        if hw.hv_on or any(hw.amp_ua) or any(hw.pulses.running(i) for i in range(self.n)):
-            self._fail("power down at %d ms left an output on" % t)
-        self.sim._reset(t, "power")
+    def _window(self, t_us):
+        """(facts before, facts after) the tick in whose stretch t_us lies,
+        or None when it is not known (yet, or any more)."""
+        i = bisect.bisect_right(self.times, t_us)
+        if i == 0 or i >= len(self.times):
+            return None
+        return self.facts[i - 1], self.facts[i]
 
     # -- what the board emitted ---------------------------------------------
 
-    def _drain(self):
-        sim = self.sim
-        eng = sim.hw.pulses
-        if eng.record:
-            sim.rec.pulses.extend(eng.record)
-            eng.record = []
-        pulses = sim.rec.pulses
+    def _drain(self, final):
+        rec = self.sim.rec
+        pulses = rec.pulses
+        latest = self.times[-1] if self.times else 0
+        frontier = self.times[-2] if len(self.times) > 1 else 0
         while self.pulse_idx < len(pulses):
-            self._pulse(pulses[self.pulse_idx])
+            p = pulses[self.pulse_idx]
+            if not final and p[1] >= frontier:
+                break
+            self._pulse(p)
             self.pulse_idx += 1
+        self.judged_to = latest if final else frontier
         if self.keep_pulses is None and self.pulse_idx > 4096:
             del pulses[:self.pulse_idx]
             self.pulse_idx = 0
-        amps = sim.rec.amplitude
+        amps = rec.amplitude
         while self.amp_idx < len(amps):
-            self._amplitude(amps[self.amp_idx])
+            a = amps[self.amp_idx]
+            if not final and a[0] >= latest:
+                break
+            self._amplitude(a)
             self.amp_idx += 1
         if self.amp_idx > 4096:
-            del amps[:self.amp_idx]
-            self.amp_idx = 0
+            self._amp_trim()
+        for t, ch in rec.overlaps:
+            self._fail("A and B high together on channel %d at %d us" % (ch + 1, t))
+        del rec.overlaps[:]
 
-    def _facts(self, t_us):
-        return self.hist.get(t_us // TICK_US)
+    def _amp_trim(self):
+        # The session checks look back through self.zeros, not this list.
+        keep = self.times[0] if self.times else 0
+        amps = self.sim.rec.amplitude
+        cut = 0
+        while cut < self.amp_idx and amps[cut][0] < keep - 2 * TICK_US:
+            cut += 1
+        del amps[:cut]
+        self.amp_idx -= cut
 
     def _pulse(self, p):
-        ch, start, pos, gap, neg, ua = p
+        ch, start, pos, gap, neg, ua = p[:6]
         self.stats["pulses"] += 1
         if self.keep_pulses is not None:
             self.keep_pulses.append(p)
         self.total[ch] += 1
-        rec = self.recent[ch]
-        rec.append(start)
-        if len(rec) > 32:
-            del rec[0]
-        facts = self._facts(start)
-        if facts is None:
-            self._fail("pulse %r started in a tick no longer on record" % (p,))
+        if ua > 0:
+            self.cnt[ch] += 1
+            r = self.recent[ch]
+            r.append(start)
+            if len(r) > 512:
+                del r[:256]
+        w = self._window(start)
+        if w is None:
+            w = (self.facts[-1], self.facts[-1]) if self.facts else None
+        if w is None:
+            self._fail("pulse %r began before the first tick on record" % (p,))
             return
-        f = facts[ch]
+        before, after = w[0][ch], w[1][ch]
+        f = after if after[0] not in NO_OUTPUT else before
         if self.on_pulse is not None:
             self.on_pulse(p, f)
-        if f[0] in NO_OUTPUT:
+        if before[0] in NO_OUTPUT and after[0] in NO_OUTPUT:
             self._fail("pulse %r while channel %d was %s" % (
                 p, ch + 1, "down" if f[0] == DOWN else C.STATE_NAMES[f[0]]))
-        if pos < 0 or gap < 0 or neg < 0 or ua <= 0:
+        if pos < 0 or gap < 0 or neg < 0 or ua < 0:
             self._fail("malformed pulse %r" % (p,))
         # A and B of one channel: the phases of a pulse follow each other by
         # construction; successive pulses must not overlap.
@@ -190,23 +233,22 @@ class Rig:
         self.prev_end[ch] = start + pos + gap + neg
         prev = self.prev[ch]
         if prev is not None:
-            pp, prun, pperiod = prev
+            pp, prun, pperiod, pf = prev
             if prun == f[1]:
-                self._judge(pp, start - pp[1])
-                self.prev[ch] = (p, f[1], start - pp[1])
+                self._judge(pp, start - pp[1], pf)
+                self.prev[ch] = (p, f[1], start - pp[1], f)
                 return
-            self._judge(pp, pperiod)
-        self.prev[ch] = (p, f[1], FLOOR_PERIOD_US)
+            self._judge(pp, pperiod, pf)
+        self.prev[ch] = (p, f[1], FLOOR_PERIOD_US, f)
 
-    def _judge(self, p, period):
-        ch, start, pos, gap, neg, ua = p
-        facts = self._facts(start)
-        if facts is None:
-            return
-        _, _, ems, _, _, area = facts[ch]
-        if pos != neg and (start + pos + gap + neg) % TICK_US == 0:
-            # Cut short by a stop at a tick: both pins went low at once. Judge
-            # its charge at the widths the train was running at.
+    def _judge(self, p, period, facts):
+        ch, start, pos, gap, neg, ua = p[:6]
+        if ua <= 0:
+            return               # no current: nothing to judge
+        _, _, ems, _, _, area = facts
+        if pos != neg:
+            # Cut short by a stop: both pins went low at once. Judge its
+            # charge at the widths the train was running at.
             self.stats["cut_pulses"] += 1
             w = self.full_widths[ch] or (max(pos, neg, self.env.min_phase_us), gap)
             pos, neg, gap = w[0], w[0], w[1]
@@ -219,11 +261,12 @@ class Rig:
                 p, r, period, area))
 
     def flush(self):
-        """Judge the last pulse of each train (no successor to time it by)."""
-        self._drain()
+        """Judge what is left (the last pulses, the last pulse of each train)."""
+        self._drain(final=True)
         for ch in range(self.n):
             if self.prev[ch] is not None:
-                self._judge(self.prev[ch][0], self.prev[ch][2])
+                pp, _run, period, f = self.prev[ch]
+                self._judge(pp, period, f)
                 self.prev[ch] = None
 
     def _amplitude(self, a):
@@ -231,15 +274,20 @@ class Rig:
         self.stats["amp_changes"] += 1
         t0, ua0 = self.amp_last[ch]
         self.amp_last[ch] = (t_us, ua)
+        if ua == 0:
+            z = self.zeros[ch]
+            z.append(t_us)
+            if len(z) > 4096:
+                del z[:2048]
         if ua <= ua0:
             return
-        facts = self._facts(t_us)
-        if facts is None:
+        w = self._window(t_us)
+        if w is None:
             return
-        state, _, _, cycling, max_ua, _ = facts[ch]
+        state, _, _, cycling, max_ua, _ = w[1][ch]
         if ua > max_ua:
             self._fail("ch%d amplitude %d uA above its limit %d uA" % (ch + 1, ua, max_ua))
-        if state == C.ARMED and ua0 == 0 and ua == min(C.PROBE_UA, max_ua):
+        if state == C.ARMED and ua0 == 0 and ua <= min(C.PROBE_UA, max_ua):
             return        # the electrode check's probe current, at once by design
         rate = rate_bound_ua_s(max_ua, cycling, self.env)
         allowed = rate * ((t_us - t0) // 1000 + TICK_MS) // 1000 + 1
@@ -249,32 +297,63 @@ class Rig:
 
     # -- dose ------------------------------------------------------------------
 
-    def _before(self, ch, t_us):
-        n = self.total[ch]
-        for s in self.recent[ch]:
-            if s >= t_us:
-                n -= 1
-        for pend in self.sim.hw.pulses.trains[ch].pending:
-            if pend[0] < t_us:
-                n += 1
-        return n
+    def _probe_end(self, ch, t_us):
+        z = self.zeros[ch]
+        i = bisect.bisect_left(z, t_us)
+        return z[i] if i < len(z) else None
 
-    def _sessions(self, t):
-        ctl = self.sim.app.ctl
-        eng = self.sim.hw.pulses
+    def _stops(self, ch, t0_us, t1_us):
+        z = self.zeros[ch]
+        return bisect.bisect_right(z, t1_us) - bisect.bisect_left(z, t0_us)
+
+    def _since(self, ch, t_us):
+        # Judged pulses with current that began after t_us (recent ones): one
+        # that rose as a stop came at t_us belongs before it.
+        r = self.recent[ch]
+        return len(r) - bisect.bisect_right(r, t_us)
+
+    def _sessions(self):
+        """The dose against the pins: within what is in flight every tick, and
+        exactly (but for the engines' blind spots, docs/pulse-engine.md) once
+        a session has ended and its last pulse is judged."""
+        app = self.sim.app
+        now = self.sim.now_us
+        judged = self.judged_to
         for i in range(self.n):
-            c = ctl.chans[i]
-            new = not self.in_session[i] or self.session_t0[i] != c.session_start_ms
-            if c.in_session and new:
-                self.session_t0[i] = c.session_start_ms
-                self.base[i] = self._before(i, c.session_start_ms * 1000)
-            if c.in_session or self.in_session[i]:
-                emitted = self.total[i] + len(eng.trains[i].pending) - self.base[i]
-                self.stats["dose_checks"] += 1
-                if c.dose.pulses != emitted:
-                    self._fail("ch%d dose counts %d pulses, the board emitted %d (t %d ms)" % (
-                        i + 1, c.dose.pulses, emitted, t))
-            self.in_session[i] = c.in_session
+            c = app.ctl.chans[i]
+            s = self.session[i]
+            if c.in_session and (s is None or s[0] != c.session_start_ms):
+                # [start on the firmware's clock (it restarts at each boot),
+                # probe end us, end us, pulses before the session, board us
+                # of the tick that began it]
+                since = self.times[-2] if len(self.times) > 1 else 0
+                s = self.session[i] = [c.session_start_ms, None, None, None, since]
+            if s is None:
+                continue
+            if s[1] is None:
+                s[1] = self._probe_end(i, s[4])
+            if s[1] is not None and s[3] is None and judged > s[1]:
+                s[3] = self.cnt[i] - self._since(i, s[1])
+            if not c.in_session and s[2] is None:
+                s[2] = now           # ended: judged once its last pulse is
+            if s[3] is None:
+                continue
+            self.stats["dose_checks"] += 1
+            emitted = self.cnt[i] - s[3]
+            if s[2] is None:
+                stops = self._stops(i, s[1], now)
+                if abs(c.dose.pulses - emitted) > _IN_FLIGHT + stops:
+                    self._fail("ch%d dose counts %d pulses, the board emitted %d (t %d ms)"
+                               % (i + 1, c.dose.pulses, emitted, now // 1000))
+            elif judged > s[2] + CUT_US:
+                emitted -= self._since(i, s[2])
+                stops = self._stops(i, s[1], s[2])
+                extra = c.dose.pulses - emitted
+                lo, hi = (0, stops) if app.board.PLATFORM == "rp2" else (-stops, 0)
+                if not lo <= extra <= hi:
+                    self._fail("ch%d session dose %d pulses, the board emitted %d (%d stops)"
+                               % (i + 1, c.dose.pulses, emitted, stops))
+                self.session[i] = None
 
     # -- results ----------------------------------------------------------------
 
@@ -283,29 +362,28 @@ class Rig:
             self.violations.append(text)
 
     def check(self):
-        if self.sim.app.failed and self.sim.down_until < 0:
-            self._fail("firmware error: %s" % self.sim.app.failed)
+        app = self.sim.app
+        if app is not None and app.failed and self.sim.up:
+            self._fail("firmware error: %s" % app.failed)
         if self.violations:
             raise Violation("\n".join(self.violations))
 
     # -- inputs ------------------------------------------------------------------
 
     def console(self, line, ticks=1):
-        if self.sim.down_until < 0:
-            self.sim.hw.console.send(line)
+        if self.sim.up:
+            self.sim.send(line)
         self.run(ticks)
 
     def press(self, button, ticks):
-        if self.sim.down_until < 0:
-            self.sim.hw.press(button, True)
+        self.sim.hold(button, True)
         self.run(ticks)
-        if self.sim.down_until < 0:
-            self.sim.hw.press(button, False)
+        self.sim.hold(button, False)
         self.run(3)
 
     def electrode(self, ch, kind, over_ms=1000):
         el = self.sim.electrodes[ch]
-        t = self.k * TICK_MS
+        t = self.now_ms
         if kind == "liftoff":
             el.lift_off(t)
         elif kind == "peel":
@@ -321,16 +399,34 @@ class Rig:
             # A repaired output stage, as a user would replace the unit.
             el.events = [e for e in el.events if e[1] != "stage_fault"]
 
+    def inject_pulse(self, ch, start_us, pos, gap, neg):
+        """Edges of a pulse the firmware did not make, on ch's pads, for the
+        rig's own tests: as if something else drove the bridge. start_us must
+        lie after the board's time (the board is between two ticks)."""
+        import machine
+        b = self.sim.board
+        a_pin, b_pin = b.PIN_A[ch], b.PIN_B[ch]
+        assert start_us >= self.sim.now_us
+        edges = machine.state().edges
+        edges += [(start_us, a_pin, 1), (start_us + pos, a_pin, 0),
+                  (start_us + pos + gap, b_pin, 1), (start_us + pos + gap + neg, b_pin, 0)]
+
     def outputs_off(self):
-        hw = self.sim.hw
-        return (not hw.hv_on and not any(hw.amp_ua)
-                and not any(hw.pulses.running(i) for i in range(self.n)))
+        o = self.outputs()
+        return not o["hv_on"] and not any(o["amp_ua"]) and not any(o["engine_running"])
 
     def outputs(self):
-        """What is still on, for failure messages."""
-        hw = self.sim.hw
-        return {"hv_on": hw.hv_on, "amp_ua": list(hw.amp_ua),
-                "engine_running": [hw.pulses.running(i) for i in range(self.n)]}
+        """What is still on, for failure messages: the HV pad, the references
+        and the bridge pads, as the probe last saw them."""
+        sim = self.sim
+        return {"hv_on": bool(sim.probe.hv), "amp_ua": [sim.amp_ua(i) for i in range(self.n)],
+                "engine_running": [bool(sim.probe.ch[i].a or sim.probe.ch[i].b)
+                                   or (sim.app is not None and sim.up
+                                       and sim.app.hw.pulses.running(i))
+                                   for i in range(self.n)]}
 
     def states(self):
-        return [c.ch.state for c in self.sim.app.ctl.chans]
+        app = self.sim.app
+        if app is None or not self.sim.up:
+            return [DOWN] * self.n
+        return [c.ch.state for c in app.ctl.chans]

@@ -71,7 +71,9 @@ def test_500_ohm_takes_the_board_maximum(capsys):
     rows = [line for line in out.splitlines() if line[:1].isdigit()]
     assert len(rows) == 5 and all(" PASS" in r for r in rows), rows
     top = rows[-1].split()
-    assert top[:2] == ["80.000", "80.000"] and top[2].startswith("79.")
+    # Read back through the sense path (its ADC and the load model's noise):
+    # within 1 mA of the 80 mA set.
+    assert top[:2] == ["80.000", "80.000"] and abs(float(top[2]) - 80.0) < 1.0
     assert out.rstrip().endswith("PASS")
 
 

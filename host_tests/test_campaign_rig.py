@@ -21,9 +21,9 @@ def _running_rig():
     return rig
 
 
-def _emit(rig, pulse):
-    rig.sim.hw.pulses.record.append(pulse)
-    rig.tick()
+def _emit(rig, ch, start, pos, gap, neg):
+    rig.inject_pulse(ch, start, pos, gap, neg)
+    rig.run(2)
     rig.flush()
 
 
@@ -39,16 +39,20 @@ def test_clean_run_passes():
 def test_pulse_while_off_is_caught():
     rig = Rig()
     rig.run(10)
-    _emit(rig, (0, rig.k * 10000 - 5000, 200, 0, 200, 1000))
+    _emit(rig, 0, rig.sim.now_us + 5000, 200, 0, 200)
     with pytest.raises(Violation, match="while channel 1 was OFF"):
         rig.check()
 
 
 def test_overlapping_pulses_are_caught():
     rig = _running_rig()
-    last = rig.prev[0][0]          # the latest pulse of channel 1's train
-    _emit(rig, (0, last[1] + 100, 200, 0, 200, 20000))
-    with pytest.raises(Violation, match="overlaps"):
+    last = rig.prev[0][0]          # the latest pulse judged on channel 1
+    nxt = last[1] + 10000
+    while nxt < rig.sim.now_us:
+        nxt += 10000
+    # Into the next pulse of the train: its A phase while this one's B is high.
+    _emit(rig, 0, nxt - 300, 200, 0, 200)
+    with pytest.raises(Violation, match="overlaps|high together"):
         rig.check()
 
 
@@ -57,10 +61,13 @@ def test_pulse_outside_the_envelope_is_caught():
     for line in ("select 2 tens", "amp 2 20", "start 2"):
         rig.console(line)
     rig.run(400)
-    t = rig.k * 10000 + 3000
+    last = rig.prev[1][0]
+    t = last[1] + 10000
+    while t < rig.sim.now_us:
+        t += 10000
     # Between two pulses of channel 2's 100 Hz train: one with a 500 us phase
     # (the envelope's cap is 400 us).
-    rig.sim.hw.pulses.trains[1].pending.append([t, 500, 0, 500, 20000])
+    _emit(rig, 1, t + 3000, 500, 0, 500)
     rig.run(3)
     rig.flush()
     with pytest.raises(Violation, match="outside the envelope: phase width 500"):
@@ -69,18 +76,26 @@ def test_pulse_outside_the_envelope_is_caught():
 
 def test_amplitude_step_is_caught():
     rig = _running_rig()
-    hw = rig.sim.hw
-    hw.amp.set(0, 0)
-    hw.amp.set(0, 15000)
+    amp = rig.sim.app.hw.amp
+    amp.set(0, 0)
+    amp.set(0, 15000)
     rig.tick()
-    with pytest.raises(Violation, match="amplitude 0 -> 15000"):
+    rig.tick()
+    with pytest.raises(Violation, match="amplitude 0 -> 149"):
         rig.check()
 
 
 def test_pulse_missing_from_the_dose_is_caught():
     rig = _running_rig()
-    _emit(rig, (0, rig.k * 10000 - 4000, 200, 0, 200, 20000))
-    with pytest.raises(Violation, match="dose counts"):
+    last = rig.prev[0][0]
+    t = last[1] + 10000
+    while t < rig.sim.now_us:
+        t += 10000
+    _emit(rig, 0, t + 4000, 200, 0, 200)
+    rig.console("stop 1")
+    rig.run(200)
+    rig.flush()
+    with pytest.raises(Violation, match="dose"):
         rig.check()
 
 

@@ -33,7 +33,7 @@ def test_start_configures_state_machine_and_fills_fifo(engine):
     assert sm.config["freq"] == rp2_pio.SM_HZ
     assert sm.config["set_base"].id == pico.PIN_A[0]
     assert sm.fifo_depth == 4, "FIFO not joined: 2 pulses at most"
-    assert sm.tx_fifo() == 4 and engine.fed[0] == 2
+    assert sm.tx_fifo() == 4 and engine.fed[0] == 0, "put, not yet begun"
     assert [k for k, _ in sm.log[-6:]] == ["init", "put", "put", "put", "put", "active"]
     assert engine.service() == 0, "full FIFO: nothing put, nothing blocks"
     sm.fifo[:2] = []                      # the state machine took one pulse

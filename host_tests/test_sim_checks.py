@@ -16,8 +16,13 @@ def _rec(events, pulses, amplitude=()):
     return rec
 
 
+def _p(ch, start, pos, gap, neg, ua):
+    """A pulse as the probe records it, each phase at the setpoint's charge."""
+    return (ch, start, pos, gap, neg, ua, ua * pos, ua * neg)
+
+
 def _train(ch, t0_us, n, period=10000, ua=20000, phase=200, gap=50):
-    return [(ch, t0_us + k * period, phase, gap, phase, ua) for k in range(n)]
+    return [_p(ch, t0_us + k * period, phase, gap, phase, ua) for k in range(n)]
 
 
 EVENTS = [(0, "boot 1 (reset cause 1)"), (10, "ch1 select tens"), (100, "ch1 start tens"),
@@ -34,10 +39,10 @@ def test_windows_follow_the_events():
 def test_pulse_during_a_fault_is_found():
     good = _train(0, 100000, 40) + _train(0, 900000, 60)
     assert K.pulses_outside_windows(_rec(EVENTS, good)) == []
-    stray = (0, 600000, 200, 50, 200, 20000)
+    stray = _p(0, 600000, 200, 50, 200, 20000)
     assert K.pulses_outside_windows(_rec(EVENTS, good + [stray])) == [stray]
     # A pulse on a channel that was never started.
-    other = (1, 200000, 200, 50, 200, 20000)
+    other = _p(1, 200000, 200, 50, 200, 20000)
     assert K.pulses_outside_windows(_rec(EVENTS, good + [other])) == [other]
 
 
@@ -52,7 +57,7 @@ def test_overlap_of_a_and_b_is_found():
     ok = _train(0, 0, 5)
     assert K.ab_overlaps(_rec([], ok)) == []
     # Next pulse's A phase starts while the previous B phase is still high.
-    late = (0, ok[-1][1] + 300, 200, 50, 200, 20000)
+    late = _p(0, ok[-1][1] + 300, 200, 50, 200, 20000)
     assert K.ab_overlaps(_rec([], ok + [late])) == [late]
 
 
@@ -74,7 +79,7 @@ def test_envelope_check_finds_an_excess():
 
 
 def test_cut_pulse_is_reported():
-    cut = (0, 5000, 200, 0, 0, 20000)
+    cut = _p(0, 5000, 200, 0, 0, 20000)
     assert K.cut_pulses(_rec([], _train(0, 0, 3) + [cut])) == [cut]
 
 

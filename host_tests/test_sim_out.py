@@ -163,8 +163,8 @@ def test_pulses_csv(run):
     assert len(body) == len(rec.pulses) == sum(COUNTS)
     assert [r[1] for r in body] == sorted(r[1] for r in body)
     first_ch2 = next(r for r in body if r[0] == 2)
-    # 25 mA for 150 us is 3750 nC per phase.
-    assert first_ch2 == [2, 3000, 150, 0, 150, 25000, 3750, 3750]
+    # 25 mA for 150 us is 3750 nC per phase; balanced: no net charge.
+    assert first_ch2 == [2, 3000, 150, 0, 150, 25000, 3750, 3750, 0]
     assert {r[0] for r in body} == {1, 2}
 
 

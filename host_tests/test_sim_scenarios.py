@@ -41,9 +41,17 @@ def scenario(name):
     return load(SCENARIOS / (name + ".json"))
 
 
+# The checks every scenario must pass run on both boards: the same firmware
+# on the RP2040's PIO and PWM, and on the ESP32's RMT and DAC.
+BOARDS = ("pico", "esp32_devkitc")
+ON_BOTH = [(n, b) for n in NAMES for b in BOARDS]
+
+
 @functools.lru_cache(maxsize=None)
-def run(name):
+def run(name, board=None):
     sc = scenario(name)
+    if board is not None:
+        sc["board"] = board
     if name in IDLE:
         sc["duration_s"] = min(sc["duration_s"], IDLE_S)
     return Simulation(sc).run()
@@ -63,15 +71,36 @@ def pulses(rec, ch, t0_s=0.0, t1_s=None):
             and (t1_s is None or p[1] < t1_s * 1e6)]
 
 
-def replies(rec, command):
-    """Parsed console answers to the lines that start with command."""
+def since(rec, ch, t_ms):
+    """Pulses of ch that began after the event at t_ms had taken effect: the
+    outputs follow a decision at the same board instant, and events are
+    stamped in whole ms (sim_checks.output_windows)."""
+    return pulses(rec, ch, (t_ms + 1) / 1000)
+
+
+def whole(rec, ps):
+    """ps without the pulses a stop cut short (each checked to be one)."""
     out = []
-    lines = rec.console
-    for i, (t, direction, text) in enumerate(lines):
-        if direction == "in" and text.startswith(command):
-            nxt = next(x for x in lines[i + 1:] if x[1] == "out")
-            out.append((t, json.loads(nxt[2])))
+    for p in ps:
+        if p[2] == p[4]:
+            out.append(p)
+        else:
+            assert K.cut_by_a_stop(rec, p), p
     return out
+
+
+def board_of(name):
+    return importlib.import_module("boards." + scenario(name).get("board", "pico"))
+
+
+def replies(rec, command):
+    """Parsed console answers to the lines that start with command: each line
+    sent gets one JSON reply, in order (a long reply crossing a UART may
+    still be on its way when the next line is sent)."""
+    sent = [(t, text) for t, d, text in rec.console if d == "in"]
+    answers = [json.loads(text) for _, d, text in rec.console
+               if d == "out" and text.startswith("{")]
+    return [(t, answers[i]) for i, (t, text) in enumerate(sent) if text.startswith(command)]
 
 
 def frames_named(rec, name, t0_ms=0):
@@ -85,52 +114,47 @@ def test_every_preset_has_a_scenario():
         assert "preset-%s" % prog.pid in NAMES, prog.pid
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_no_pulse_outside_an_active_channel(name):
+@pytest.mark.parametrize("name,board", ON_BOTH)
+def test_no_pulse_outside_an_active_channel(name, board):
     # Between a channel's fault, session end, pause, refused start, emergency
     # stop or reset and its next explicit start, its pins stay low.
-    rec = run(name)
+    rec = run(name, board)
     assert rec.pulses
     assert K.pulses_outside_windows(rec) == []
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_every_pulse_inside_the_envelope(name):
-    sc = scenario(name)
-    board = importlib.import_module("boards." + sc.get("board", "pico"))
+@pytest.mark.parametrize("name,board", ON_BOTH)
+def test_every_pulse_inside_the_envelope(name, board):
+    rec = run(name, board)
+    board = importlib.import_module("boards." + board)
     env = limits.Envelope(getattr(board, "LIMITS", None))
-    rec = run(name)
     assert K.envelope_refusals(rec, env, S.Settings().area_mm2()) == []
-    # Charge balance: a pulse may only be unbalanced if a stop cut it.
+    # Charge balance by width: a pulse may only be unbalanced if a stop cut it
+    # (one at a reference code of 0 carries no charge to balance).
     for p in K.cut_pulses(rec):
-        later = [q for q in rec.pulses if q[0] == p[0] and q[1] > p[1]]
-        closes = [t for t0, t in K.output_windows(rec, p[0])
-                  if t is not None and p[1] < t * 1000 <= p[1] + p[2] + p[3] + p[4]]
-        assert closes, "unbalanced pulse %r not cut by a stop" % (p,)
-        assert not later or later[0][1] >= closes[0] * 1000
+        assert p[5] == 0 or K.cut_by_a_stop(rec, p), "unbalanced pulse %r not cut by a stop" % (p,)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_a_and_b_never_high_together(name):
-    assert K.ab_overlaps(run(name)) == []
+@pytest.mark.parametrize("name,board", ON_BOTH)
+def test_a_and_b_never_high_together(name, board):
+    assert K.ab_overlaps(run(name, board)) == []
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_dose_equals_a_count_of_the_emitted_pulses(name):
-    rec = run(name)
+@pytest.mark.parametrize("name,board", ON_BOTH)
+def test_dose_equals_a_count_of_the_emitted_pulses(name, board):
+    rec = run(name, board)
+    board = importlib.import_module("boards." + board)
     counted = 0
     for ch in range(2):
         dose = rec.summary["channels"][ch]
-        want = K.dose_of(K.last_session_pulses(rec, ch))
-        got = {k: dose[k] for k in want}
-        assert got == want, "ch%d" % (ch + 1)
-        counted += want["pulses"]
+        assert K.dose_differences(rec, ch, dose, board.PLATFORM) == [], "ch%d" % (ch + 1)
+        counted += len(K.last_session_pulses(rec, ch))
     assert counted > 0
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_amplitude_never_set_above_the_channel_limit(name):
-    rec = run(name)
+@pytest.mark.parametrize("name,board", ON_BOTH)
+def test_amplitude_never_set_above_the_channel_limit(name, board):
+    rec = run(name, board)
     for ch in range(2):
         limit = max((r[1]["max_ua"] for r in replies(rec, "select %d" % (ch + 1))
                      if r[1]["ok"]), default=rec.summary["channels"][ch]["peak_ua"])
@@ -183,7 +207,7 @@ def test_tens_preset_timing(prog):
     for ch in range(2):
         assert rec.summary["channels"][ch]["program"] == prog.pid
         assert rec.summary["channels"][ch]["faults"] == 0
-        ps = K.last_session_pulses(rec, ch)
+        ps = whole(rec, K.last_session_pulses(rec, ch))
         assert {(p[2], p[3], p[4]) for p in ps} == {(prog.phase_us, prog.gap_us, prog.phase_us)}
         sp = _spacings(ps)
         if prog.burst_n > 1:
@@ -196,10 +220,12 @@ def test_tens_preset_timing(prog):
             assert set(sp) == {period_us(prog.hz), period_us(prog.alt_hz)}
             stretches = [(k, len(list(g))) for k, g in itertools.groupby(sp)]
             assert len(stretches) >= 10
+            slow = period_us(min(prog.hz, prog.alt_hz))
             for k, n in stretches[1:-1]:
-                # Each rate holds for alt_ms; the change waits for the pulse
-                # due under the old rate, so a stretch may be one pulse short.
-                assert abs(k * n - prog.alt_ms * 1000) <= k
+                # Each rate holds for alt_ms; a new rate reaches the pins after
+                # the pulses the engine already holds (QUEUED, at most 1 s at
+                # 2 Hz), and waits for the pulse due under the old rate.
+                assert abs(k * n - prog.alt_ms * 1000) <= k + K.QUEUED * slow
         elif prog.sweep_hz:
             fast, slow = period_us(prog.sweep_hz), period_us(prog.hz)
             assert fast <= min(sp) < fast + 200
@@ -208,17 +234,18 @@ def test_tens_preset_timing(prog):
             assert set(sp) == {period_us(prog.hz)}
         # The session timer: from the end of the probe to the end of the final
         # ramp down, then no pulse.
-        probe_end = K.amplitude_changes(rec, ch, ps[0][1] - TICK_US, ps[0][1])[0][0]
+        probe_end = [t for t, ua in K.amplitude_changes(rec, ch, 0, ps[0][1]) if ua == 0][-1]
         zero = _end_ramp(rec, ch)[-1][0]
         timer_us = console_number("preset-" + prog.pid, "timer") * 60e6
-        assert abs(zero - probe_end - timer_us) <= TICK_US
+        assert abs(zero - probe_end - timer_us) <= TICK_US + K.TICK_JITTER_US
         assert ps[-1][1] < zero and pulses(rec, ch, zero / 1e6) == []
 
 
 @pytest.mark.parametrize("prog", [p for p in PRESETS if p.ems], ids=lambda p: p.pid)
 def test_ems_preset_contraction_cycle(prog):
     rec = run("preset-" + prog.pid)
-    target = replies(rec, "amp 1")[0][1]["target_ua"]
+    target = K.level_ua(board_of("preset-" + prog.pid), replies(rec, "amp 1")[0][1]["target_ua"])
+    period = period_us(prog.hz)
     for ch in range(2):
         ps = K.last_session_pulses(rec, ch)
         assert set(_spacings(K.runs(ps)[0])) == {period_us(prog.hz)}
@@ -226,12 +253,14 @@ def test_ems_preset_contraction_cycle(prog):
         assert len(contractions) >= 2, "no full on/off cycle"
         first, second = contractions[0], contractions[1]
         # Ramps start and end at zero amplitude, where no pulse is sent: the
-        # pulses span the on time less a few control ticks.
+        # pulses span the on time less a few control ticks and, at each end,
+        # up to a period of the train.
         on_us = first[-1][1] - first[0][1]
-        assert -5 * TICK_US <= on_us - prog.on_ms * 1000 <= 0
+        assert -5 * TICK_US - 2 * period <= on_us - prog.on_ms * 1000 <= 0
         rest_us = second[0][1] - first[-1][1]
-        assert 0 <= rest_us - prog.off_ms * 1000 <= 5 * TICK_US
-        assert abs(second[0][1] - first[0][1] - (prog.on_ms + prog.off_ms) * 1000) <= TICK_US
+        assert 0 <= rest_us - prog.off_ms * 1000 <= 5 * TICK_US + 2 * period
+        assert abs(second[0][1] - first[0][1] - (prog.on_ms + prog.off_ms) * 1000) \
+            <= TICK_US + K.TICK_JITTER_US + period
         for c in contractions[:-1]:
             t0 = c[0][1]
             # Ramp up: from near zero, reaching the target only after ramp_up_ms.
@@ -261,9 +290,14 @@ def test_every_preset_trace_passes_bench_verify(prog, tmp_path, capsys):
         rows = {c["name"]: c for c in r["checks"]}
         assert code == 0 and r["ok"], (ch, [c for c in r["checks"] if not c["ok"]])
         starts = sum(1 for e in K.channel_events(rec, ch - 1) if e[1] == "start")
-        assert rows["electrode check"]["detail"].startswith(
-            "%d start%s: %d probe pulses, then " % (starts, "" if starts == 1 else "s",
-                                                   verify.PROBE_SAMPLES)), rows
+        # The check counts PROBE_SAMPLES ticks of pulses that came out, from
+        # the tick after its first pulse began: up to one more tick of pulses.
+        detail = rows["electrode check"]["detail"]
+        head = "%d start%s: " % (starts, "" if starts == 1 else "s")
+        assert detail.startswith(head) and " probe pulses, then " in detail, rows
+        n = int(detail[len(head):].split()[0])
+        per_tick = -(-TICK_US // period_us(prog.hz))
+        assert verify.PROBE_SAMPLES <= n <= (verify.PROBE_SAMPLES + 1) * per_tick, detail
 
 # -- the default knee session ---------------------------------------------------------
 
@@ -273,11 +307,12 @@ def test_knee_fault_stops_channel_1_only():
     peel = K.event_time(rec, "electrode 1 peel")
     assert fault is not None and peel < fault <= peel + 3000
     restart = K.event_time(rec, "ch1 start", after_ms=fault)
-    assert pulses(rec, 0, fault / 1000, restart / 1000) == []
+    assert pulses(rec, 0, (fault + 1) / 1000, restart / 1000) == []
     # Channel 2 goes on as before: 100 Hz at its amplitude, right through the fault.
     ch2 = pulses(rec, 1, fault / 1000, restart / 1000)
-    assert len(ch2) == (restart - fault) // 10
-    assert {p[5] for p in ch2} == {console_number("knee", "amp 2") * 1000}
+    assert abs(len(ch2) - (restart - fault) // 10) <= 1
+    assert {p[5] for p in ch2} == {K.level_ua(board_of("knee"), console_number("knee", "amp 2")
+                                              * 1000)}
     assert rec.summary["channels"][1]["faults"] == 0
     # The fault screen names channel 1 and the electrode.
     shown = frames_named(rec, "fault", fault)
@@ -291,7 +326,9 @@ def test_knee_channel_1_restarts_after_the_clear():
     restart = K.event_time(rec, "ch1 start", after_ms=fault)
     assert fault < cleared < restart
     after = pulses(rec, 0, restart / 1000)
-    assert after and after[0][1] == restart * 1000
+    # The first probe pulse: 5 cycles after the engine starts, in the tick
+    # that started it.
+    assert after and restart * 1000 <= after[0][1] < restart * 1000 + TICK_US
     # From amplitude 0 again: probe current, then a ramp over >= 2 s.
     ramp = [p for p in after if p[5] > C.PROBE_UA]
     reach = next(p[1] for p in ramp if p[5] >= console_number("knee", "amp 1") * 1000)
@@ -315,10 +352,11 @@ def test_knee_session_timer_ends_both_with_a_ramp_down():
         end = K.event_time(rec, "ch%d session ended (ok)" % (ch + 1))
         assert end is not None
         ramp = _end_ramp(rec, ch)
-        assert ramp[-1][1] == 0 and ramp[0][1] >= 20000
+        assert ramp[-1][1] == 0 and ramp[0][1] >= K.level_ua(board_of("knee"), 20000)
         assert ramp[-1][0] - ramp[0][0] >= SES.END_RAMP_MS * 1000 - 2 * TICK_US
         biggest = max(a[1] - b[1] for a, b in itertools.pairwise(ramp))
-        assert biggest <= ramp[0][1] * 2 * TICK_US // (SES.END_RAMP_MS * 1000)
+        assert biggest <= ramp[0][1] * 2 * (TICK_US + K.TICK_JITTER_US) // (
+            SES.END_RAMP_MS * 1000)
         # The pulses follow the ramp down and stop with it.
         last = pulses(rec, ch, ramp[0][0] / 1e6)
         assert [p[5] for p in last] == sorted((p[5] for p in last), reverse=True)
@@ -327,7 +365,7 @@ def test_knee_session_timer_ends_both_with_a_ramp_down():
     # Channel 2 ran the session timer in one go from the end of its probe.
     ch2 = K.last_session_pulses(rec, 1)
     timer_us = console_number("knee", "timer") * 60e6
-    assert abs(_end_ramp(rec, 1)[-1][0] - ch2[0][1] - timer_us) <= 2 * TICK_US
+    assert abs(_end_ramp(rec, 1)[-1][0] - ch2[0][1] - timer_us) <= 2 * TICK_US + K.TICK_JITTER_US
     assert rec.hv[-1][1] == 0
 
 
@@ -338,9 +376,9 @@ def test_lead_off_stops_only_that_channel():
     lift = K.event_time(rec, "electrode 2 liftoff")
     fault = K.event_time(rec, "ch2 FAULT open")
     assert lift <= fault <= lift + 50
-    assert pulses(rec, 1, fault / 1000) == []
+    assert since(rec, 1, fault) == []
     stop = K.event_time(rec, "ch1 stop")
-    assert len(pulses(rec, 0, fault / 1000, stop / 1000)) == (stop - fault) // 10
+    assert abs(len(pulses(rec, 0, fault / 1000, stop / 1000)) - (stop - fault) // 10) <= 1
     assert rec.summary["channels"][1]["state"] == "FAULT"
     assert frames_named(rec, "fault", fault)
 
@@ -351,9 +389,9 @@ def test_short_stops_the_channel_and_clear_restarts_it():
     fault = K.event_time(rec, "ch1 FAULT short")
     assert short <= fault <= short + 50
     restart = K.event_time(rec, "ch1 start", after_ms=fault)
-    assert pulses(rec, 0, fault / 1000, restart / 1000) == []
+    assert pulses(rec, 0, (fault + 1) / 1000, restart / 1000) == []
     assert pulses(rec, 0, restart / 1000)
-    assert len(pulses(rec, 1, fault / 1000, restart / 1000)) == (restart - fault) // 10
+    assert abs(len(pulses(rec, 1, fault / 1000, restart / 1000)) - (restart - fault) // 10) <= 1
     shown = frames_named(rec, "fault", fault)
     assert shown and "CH1" in shown[0][1][0]
 
@@ -368,17 +406,18 @@ def test_drying_electrode_warns_high_and_refuses_up():
     first_high = min(high)
     # Before the drying UP worked (15 -> 16 mA); after it, both UP presses and
     # the console's up were refused and the amplitude never rose.
+    board = board_of("drying")
     before = pulses(rec, 0, 0, dry / 1000)
-    assert max(p[5] for p in before) == 16000
+    assert max(p[5] for p in before) == K.level_ua(board, 16000)
     refused = [n for n in rec.summary["notices"] if C.R_HIGH_Z in n]
     assert len(refused) == 2
     answer = replies(rec, "up 1")[0][1]
     assert answer["ok"] is False and C.R_HIGH_Z in answer["msg"]
-    assert max(p[5] for p in pulses(rec, 0, first_high / 1000)) <= 16000
+    assert max(p[5] for p in pulses(rec, 0, first_high / 1000)) <= K.level_ua(board, 16000)
     # DOWN is never blocked.
     down = K.event_time(rec, "button down press")
     assert down > first_high
-    assert {p[5] for p in pulses(rec, 0, down / 1000 + 1, 35)} == {15000}
+    assert {p[5] for p in pulses(rec, 0, down / 1000 + 1, 35)} == {K.level_ua(board, 15000)}
 
 
 def test_low_battery_screen_shows_and_stimulation_goes_on():
@@ -403,7 +442,7 @@ def test_brownout_nothing_resumes_until_started_again():
     boot = K.event_time(rec, "boot 2")
     start = K.event_time(rec, "ch1 start", after_ms=boot)
     assert rec.summary["boots"] == 2 and reset < boot < start
-    assert [p for p in rec.pulses if reset * 1000 <= p[1] < start * 1000] == []
+    assert [p for p in rec.pulses if (reset + 1) * 1000 <= p[1] < start * 1000] == []
     for ch in range(2):
         assert all(ua == 0 for _, ua in K.amplitude_changes(rec, ch, reset * 1000,
                                                              start * 1000 - 1))
@@ -422,7 +461,7 @@ def test_brownout_usage_log_survives():
     # (seq, start_s, program, channel, duration_s, peak_ua, mean_ua, charge_nc, fault)
     assert [(r[0], r[3], r[2], r[8]) for r in log] == [(0, 1, 1, 0), (1, 0, 1, 0)]
     stop2 = K.event_time(rec, "ch2 session ended")
-    assert log[0][1] == stop2 // 1000 and log[0][5] == 20000
+    assert log[0][1] == stop2 // 1000 and log[0][5] == 20000   # the commanded peak
 
 
 def test_finished_session_adds_no_failure_notice():
@@ -444,16 +483,16 @@ def test_console_fault_injection():
     inj1 = replies(rec, "inject 1")[0]
     assert inj1[1]["fault"] == "sense"
     # Each injection stops its own channel in the same tick; the other goes on.
-    assert pulses(rec, 1, inj2[0] / 1000, 19) == []
-    assert len(pulses(rec, 0, inj2[0] / 1000, inj1[0] / 1000)) == (inj1[0] - inj2[0]) // 10
-    assert pulses(rec, 0, inj1[0] / 1000) == []
+    assert pulses(rec, 1, (inj2[0] + 1) / 1000, 19) == []
+    assert abs(len(pulses(rec, 0, inj2[0] / 1000, inj1[0] / 1000)) - (inj1[0] - inj2[0]) // 10) <= 1
+    assert since(rec, 0, inj1[0]) == []
     # Cleared and restarted, channel 2 runs again until the stage model
     # over-delivers; the watchdog finds that one by itself within a few ticks.
     model = K.event_time(rec, "inject ch2 overcurrent")
     found = K.event_time(rec, "ch2 FAULT overcurrent", after_ms=model - 1)
     assert pulses(rec, 1, 19.5, model / 1000)
     assert model <= found <= model + 5 * 10
-    assert pulses(rec, 1, found / 1000) == []
+    assert since(rec, 1, found) == []
     assert [c["faults"] for c in rec.summary["channels"]] == [1, 2]
 
 
@@ -472,10 +511,12 @@ def test_buttons_only_session():
     for ch in range(2):
         ps = pulses(rec, ch, starts[0] / 1000, stop / 1000)
         peak = max(p[5] for p in ps)
-        assert 2 * C.STEP_UA <= peak <= most and peak % C.STEP_UA == 0
+        board = board_of("buttons-only")
+        levels = {K.level_ua(board, k * C.STEP_UA): k for k in range(2, most // C.STEP_UA + 1)}
+        assert peak in levels
         # One DOWN press: one step lower.
-        assert ps[-1][5] == peak - C.STEP_UA
-        assert pulses(rec, ch, stop / 1000) == []
+        assert ps[-1][5] == K.level_ua(board, (levels[peak] - 1) * C.STEP_UA)
+        assert since(rec, ch, stop) == []
 
 
 def test_custom_programs_from_the_scenario_file():
@@ -492,7 +533,10 @@ def test_custom_programs_from_the_scenario_file():
     quad = K.runs(K.last_session_pulses(rec, 0))
     assert len(quad) >= 2, "no full on/off cycle"
     assert set(_spacings(quad[0])) == {period_us(35)}
-    assert abs(quad[1][0][1] - quad[0][0][1] - 12_000_000) <= TICK_US
+    # The first contraction's first pulses run below one reference code (no
+    # current, not counted): its first pulse with current may be a period later.
+    assert abs(quad[1][0][1] - quad[0][0][1] - 12_000_000) <= (
+        TICK_US + K.TICK_JITTER_US + period_us(35))
     gentle = K.last_session_pulses(rec, 1)
     assert set(_spacings(gentle)) == {period_us(80)}
     assert {(p[2], p[3], p[4]) for p in gentle} == {(150, 50, 150)}

@@ -74,7 +74,7 @@ def parse_vcd(text):
 
 def expected_edges(rec):
     want = {w: [] for w in WIRES[:4]}
-    for ch, start, pos, gap, neg, _ua in rec.pulses:
+    for ch, start, pos, gap, neg in (p[:5] for p in rec.pulses):
         a, b = want["ch%d_a" % (ch + 1)], want["ch%d_b" % (ch + 1)]
         if pos > 0:
             a += [(start, 1), (start + pos, 0)]

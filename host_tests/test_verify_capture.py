@@ -173,7 +173,7 @@ def test_sigrok_vcd_through_the_command_line(tmp_path, capsys):
     assert cap.samplerate_hz == 1000000 and verify.default_tolerance_us(cap) == 2
     code = cli.main(["verify", str(path), "--program", "tens", "--a", "d0", "--b", "D1"])
     out = capsys.readouterr().out
-    assert code == 0 and out.count("PASS") == 11      # ten checks and the verdict
+    assert code == 0 and out.count("PASS") == 12      # eleven checks and the verdict
     png = tmp_path / "cap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code = cli.main(["--json", "verify", str(path), "--program", "acu", "--a", "D0", "--b",
@@ -238,8 +238,9 @@ def test_probe_pulses_before_the_first_pulse_are_reported(pid, wait_us):
 
 
 def test_what_the_electrode_check_cannot_make_still_fails():
-    # More pulses than probe_samples ticks can carry: a train cut short.
-    a, b = probe_start("acu", verify.PROBE_SAMPLES + 1, 20000)
+    # More pulses than the check's probe_samples ticks (and the tick before
+    # its first sample) can carry: a train cut short.
+    a, b = probe_start("acu", verify.PROBE_SAMPLES + 2, 20000)
     assert failed(run_checks(a, b, "acu")) == ["period"]
     # Restarted within a tick: the engine is stopped for at least one.
     a, b = probe_start("acu", verify.PROBE_SAMPLES, verify.TICK_US - 3000)

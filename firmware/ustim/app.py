@@ -7,7 +7,8 @@
 #   3. buttons -> menu -> actions; console bytes -> one command per line
 #   4. controller tick: channel state machines, sequencer, session, envelope
 #   5. outputs: pulse engine configured/started/stopped, amplitude, HV enable,
-#      engine fed (service); pulses fed are counted into the dose
+#      engine fed (service); pulses that began since the last tick are
+#      counted into the dose at the level the reference held meanwhile
 #   6. UI: every UI_EVERY ticks (or at once after a key) a look at what
 #      changed; a new screen is drawn in parts over the next ticks, the home
 #      screen updated field by field; other ticks send a few changed chunks
@@ -17,8 +18,9 @@
 # screen and the error file, and `failed` set; main.py then resets the board
 # (nothing resumes after a reset: channels always boot OFF at amplitude 0).
 #
-# hw is the board bundle (main.py builds it from hal/, the simulator from
-# models): pulses (hal.pulse interface), amp.set(ch, ua), hv.set(on),
+# hw is the board bundle (main.py builds it from hal/; the simulated board
+# runs the same): pulses (hal.pulse interface), amp.set(ch, ua), amp.ua
+# (what each reference is set to, uA) and amp.finish_pulse(ch), hv.set(on),
 # sense (hal.sense.Sense), buttons (hal.buttons.ButtonPins), display
 # (hal.display.Display or None), console.read() -> bytes/None and
 # console.write(text), battery_pct(), wdt_feed(), outputs_off(), ticks_us(),
@@ -99,9 +101,11 @@ class App:
             self._notice("Reset: " + name)
         self._chans = tuple(c.ch for c in self.ctl.chans)
         self.acct = [0] * n         # engine feed counters when the dose last counted them
-        self.delivered = [0] * n    # pulses fed at the last tick: out since then
-        self._quiet = False         # last _outputs: engine stopped, amplitudes 0, nothing fed
-        self.set_ua = [0] * n       # amplitude of the pulses fed at the last tick
+        self.delivered = [0] * n    # pulses that began between the last two ticks
+        self._quiet = False         # last _outputs: engine stopped, amplitudes 0, nothing began
+        self.set_ua = [0] * n       # amplitude commanded at the last tick
+        self.ran_ua = [0] * n       # what the reference was set to since the last tick
+        self.ran_session = [False] * n  # the channel was in a session since the last tick
         self.ticks = 0
         self.worst_tick_us = 0
         self.overruns = 0
@@ -269,14 +273,25 @@ class App:
                 if ua != set_ua[i]:
                     hw.amp.set(i, ua)
                 if not on[i]:
+                    # The supply before the first pulse: what follows in
+                    # this loop may wait (hal/amplitude.py).
+                    hw.hv.set(True)
                     eng.start(i)
+                    # Its pulses may begin before service() below: at this level.
+                    self.ran_ua[i] = hw.amp.ua[i]
+                    self.ran_session[i] = c.in_session
                 active = True
             else:
+                s = c.ch.state
                 if on[i]:
+                    if _ARMED <= s <= _RUNNING or s == _STOPPING:
+                        # The level came to 0 in a running channel (the
+                        # probe's end, a ramp's, a contraction's rest): the
+                        # pulse in progress ends whole. Faults and stops cut.
+                        hw.amp.finish_pulse(i)
                     eng.stop(i)
                 if set_ua[i]:
                     hw.amp.set(i, 0)
-                s = c.ch.state
                 if _ARMED <= s <= _RUNNING or s == _STOPPING:
                     active = True
             i += 1
@@ -285,20 +300,28 @@ class App:
         fed = eng.fed
         acct = self.acct
         ctl = self.ctl
+        level = hw.amp.ua
+        ran = self.ran_ua
+        ran_session = self.ran_session
         quiet = not active
         i = 0
         for c in ctl.chans:
-            # Pulses handed to the engine now go out during the next tick at
-            # this amplitude: that is what the dose and the watchdog see (the
-            # sense readings the guard takes at the next tick are of them).
+            # Pulses that began since the last tick (the engine counts what
+            # came out, hal/pulse.py) ran at what the reference held since
+            # then, in the session (or not) of then: that is what the dose
+            # sees. The electrode check's probe pulses are in no session.
             n = fed[i] - acct[i]
             acct[i] = fed[i]
+            # ... and the sense readings the guard takes at the next tick are of them.
             self.delivered[i] = n
-            ua = c.out.ua
             if n > 0:
-                ctl.account(i, n, ua)
+                if ran_session[i]:
+                    ctl.account(i, n, ran[i])
                 quiet = False
+            ua = c.out.ua
             set_ua[i] = ua
+            ran[i] = level[i]
+            ran_session[i] = c.in_session
             if ua or on[i]:
                 quiet = False
             i += 1

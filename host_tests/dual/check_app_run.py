@@ -93,6 +93,9 @@ class Amp:
     def set(self, ch, ua):
         self.ua[ch] = ua
 
+    def finish_pulse(self, ch):
+        pass
+
 
 class Hv:
     def __init__(self):

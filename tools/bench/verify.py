@@ -77,6 +77,10 @@ class Expect:
     def period_ok(self, interval, tol):
         if self.cycles and interval >= REST_US * US:
             return True
+        return self.in_train(interval, tol)
+
+    def in_train(self, interval, tol):
+        """A pulse-to-pulse interval of a running train (not a rest)."""
         if self.sweep and self.sweep[0] - tol <= interval <= self.sweep[1] + tol:
             return True
         return any(abs(interval - p) <= tol for p in self.periods)
@@ -118,8 +122,9 @@ class Intervals:
 def intervals(starts, exp, tol, probe_samples=PROBE_SAMPLES):
     """Intervals of the A-phase starts (fs) for the program expected."""
     tick = TICK_US * US
-    # At most this many pulses start while the check counts probe_samples ticks.
-    max_probes = probe_samples * -(-tick // exp.shortest())
+    # At most this many pulses start while the check counts probe_samples ticks
+    # of pulses that came out, after the tick in which its first one began.
+    max_probes = (probe_samples + 1) * -(-tick // exp.shortest())
     longest = exp.longest()
     out = Intervals()
     first = 0                   # index of the current train's first pulse
@@ -193,6 +198,35 @@ def _pair(a, b):
     return pairs, lone_a, lone_b
 
 
+def _stop_cuts(a, b, exp, tol_fs):
+    """The firmware's stop drives both pins low at once, wherever a pulse is:
+    the last pulse of a train (the next one, if any, not a period later: a new
+    train, started after the stop) may be cut short or lose its B phase.
+    Returns (a, b, cut) with those pulses taken out of the A and B lists."""
+    pairs, _lone_a, _lone_b = _pair(a, b)
+    b_of = {ar: bp for (ar, _af), bp in pairs}
+    cut = []
+    keep_a = []
+    drop_b = set()
+    for i, (ar, af) in enumerate(a):
+        last = i + 1 == len(a) or not exp.in_train(a[i + 1][0] - ar, tol_fs)
+        bp = b_of.get(ar)
+        full_a = af - ar >= exp.pos - tol_fs
+        # Cut in the A phase (no B after it), between the phases (A whole, no
+        # B) or in the B phase (A whole, B short): nothing else is a stop's.
+        if bp is None:
+            shape = True
+        else:
+            shape = full_a and bp[1] - bp[0] < exp.neg - tol_fs
+        if last and shape:
+            cut.append((ar, af))
+            if bp is not None:
+                drop_b.add(bp)
+        else:
+            keep_a.append((ar, af))
+    return keep_a, [x for x in b if x not in drop_b], cut
+
+
 def _spread(values):
     return "%s..%s us" % (us(min(values)), us(max(values))) if values else "-"
 
@@ -210,9 +244,12 @@ def check(a_changes, b_changes, end_fs, prog, tol_fs, marks=None,
         rows.append(("pulses", False, "no complete %s phase in the capture" % (
             "A" if not a else "B")))
         return rows
+    a, b, cut = _stop_cuts(a, b, exp, tol_fs)
     pairs, lone_a, lone_b = _pair(a, b)
     rows.append(("pulses", True, "%d A and %d B phases, %d pulses" % (len(a), len(b),
                                                                        len(pairs))))
+    rows.append(("cut by a stop", True, "%d: the last pulse of a train, shorter than "
+                 "commanded (first at %s us)" % (len(cut), us(cut[0][0])) if cut else "none"))
     ov = _overlaps(a, b)
     if ov:
         marks.append(ov[0][0])

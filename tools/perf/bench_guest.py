@@ -68,6 +68,9 @@ class Amp:
         self.hw = hw
         self.ua = [0] * n
 
+    def finish_pulse(self, ch):
+        pass
+
     def set(self, ch, ua):
         self.ua[ch] = ua
         # What the sense path reads for this amplitude into the fixed load

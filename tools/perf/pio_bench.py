@@ -184,10 +184,12 @@ class Controller:
         self.bench = bench
         # start() fills the FIFO: that is the first feed.
         self.last_feed = bench.clock
+        self.services = []       # bench cycles at which service() ran
 
     def tick(self, cycles, service=True):
         self.bench.run_until(self.bench.clock + cycles)
         if service:
+            self.services.append(self.bench.clock)
             before = len(self.bench.sm.puts)
             self.engine.service()
             if len(self.bench.sm.puts) != before:
@@ -227,3 +229,47 @@ def started(board, spec, ch):
     engine.start(ch)
     bench = PioBench(rp2.StateMachine(ch), board.PIN_A[ch])
     return engine, bench, Controller(engine, bench)
+
+
+def shim_replay(board, spec, ch, services, end, stop_at=None):
+    """The same run on the rp2 shim's own state machine (tools/shims/rp2.py,
+    which executes the words on the board clock): start at board time 0,
+    service() at each of `services` (cycles = us), an optional stop of the
+    state machine (active(0), then set(pins, 0)) at `stop_at`, then run to
+    `end`. Returns the edges of the channel's pads as (cycle, level B:A), the
+    form PioBench.edges has."""
+    import board_time
+    import machine
+
+    from ustim.hal import rp2_pio
+    rp2.reset()
+    machine.reset_state()
+    board_time.reset(0)
+    a, b = board.PIN_A[ch], board.PIN_B[ch]
+    machine.trace((a, b))
+    engine = rp2_pio.PioPulseEngine(board)
+    engine.configure(ch, spec)
+    del machine.EDGES[:]
+    engine.start(ch)
+    sm = rp2.StateMachine(ch)
+    for t in services:
+        if stop_at is not None and t >= stop_at:
+            break
+        board_time.advance_to(t)
+        engine.service()
+    if stop_at is not None:
+        board_time.advance_to(stop_at)
+        sm.active(0)
+        sm.exec(rp2_pio.SET_PINS_LOW)
+    board_time.advance_to(end)
+    rp2.catch_up()
+    edges = []
+    level = 0
+    for t, pin, v in machine.EDGES:
+        bit = 1 if pin == a else 2
+        level = (level | bit) if v else (level & ~bit)
+        if edges and edges[-1][0] == t:
+            edges.pop()          # both pins moved in one cycle: one step
+        if (edges[-1][1] if edges else 0) != level:
+            edges.append((t, level))
+    return edges

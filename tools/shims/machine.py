@@ -9,15 +9,26 @@
 #            and `import machine`; sys.modules["machine"] = it works there too.
 # reset_state() starts a fresh "boot": every pin, bus and watchdog forgotten.
 #
+# Pads: a pin's level on the wire is its SIO output register while the pin is
+# a GPIO (Pin.init with IN/OUT/OPEN_DRAIN), or what the peripheral that owns
+# it drives (a PIO state machine, an RMT channel: claim()), as the RP2040's
+# function select and the ESP32's GPIO matrix route it. Pads listed with
+# trace() have every change logged with its board time (board_time) in EDGES.
+#
 # What the shim records, by object:
 #   Pin.history     every level written (value(), on/off, init(value=)), in order
 #   WRITES          (pin id, level) for every pin write, across all pins, in order
 #   PWM.history     every duty_u16 set
+#   EDGES           (board us, pin id, level) of each change of a traced pad
+#   OUTPUTS         (board us, pin id, code) of each PWM duty / DAC code written
+#                   on a traced pin
 #   I2C.log         (addr, bytes) of each write, the newest LOG_MAX kept
 #   WDT             timeout_ms, feeds; cannot be stopped or slowed
 #   SLEEPS          ("light" | "deep", ms)
 # Inputs tests control: Pin.drive(level) (external level seen in IN mode),
 # ADC sources (set_adc(pin id, value or callable)), I2C devices (I2C.devices).
+
+import board_time
 
 HISTORY_MAX = 1000    # per pin / PWM: long simulations must not eat the heap
 # Pin writes are recorded (history, WRITES) while True. Allocation benchmarks
@@ -61,20 +72,37 @@ class _State:
         self.sleeps = []
         self.resets = 0
         self.irq_state = 0
+        self.edges = []
+        self.outputs = []
+        self.traced = {}       # pin id -> True: pads whose changes go to edges
+        self.adc_us = 0        # board time one ADC conversion takes
 
 
 _state = _State(PWRON_RESET)
 WRITES = _state.writes
 SLEEPS = _state.sleeps
+EDGES = _state.edges
+OUTPUTS = _state.outputs
 
 
 def reset_state(cause=PWRON_RESET):
     """Forget all hardware state, as a power cycle would; reset_cause() then
     returns `cause`."""
-    global _state, WRITES, SLEEPS
+    global _state, WRITES, SLEEPS, EDGES, OUTPUTS
     _state = _State(cause)
     WRITES = _state.writes
     SLEEPS = _state.sleeps
+    EDGES = _state.edges
+    OUTPUTS = _state.outputs
+
+
+def trace(pin_ids):
+    """Log every change of these pads (and PWM/DAC codes on them) with its time."""
+    for p in pin_ids:
+        _state.traced[p] = True
+        g = _state.pins.get(p)
+        if g is not None:
+            g.traced = True
 
 
 def state():
@@ -87,10 +115,53 @@ class _Gpio:
         self.id = pin_id
         self.mode = -1
         self.pull = -1
-        self.level = 0         # what the pin outputs
+        self.sio = 0           # the GPIO output register
+        self.level = 0         # what the pad outputs: sio, or the owner's level
+        self.owner = None      # the peripheral driving the pad (None: GPIO)
+        self.traced = pin_id in _state.traced
         self.external = None   # level driven from outside (None: floating)
         self.history = []
         self.irq = None
+
+
+def _pad(g, level, t):
+    if level != g.level:
+        g.level = level
+        if g.traced:
+            _state.edges.append((t, g.id, level))
+
+
+def gpio(pin_id):
+    """The pad state of pin_id, made if no Pin exists yet (for peripherals)."""
+    g = _state.pins.get(pin_id)
+    if g is None:
+        g = _Gpio(pin_id)
+        _state.pins[pin_id] = g
+    return g
+
+
+def claim(pin_id, owner, level):
+    """A peripheral takes the pad (function select / GPIO matrix), driving it
+    at `level` from now."""
+    g = gpio(pin_id)
+    g.owner = owner
+    g.mode = Pin.ALT
+    _pad(g, level, board_time._now)
+    return g
+
+
+def drive(g, owner, level, t):
+    """A peripheral drives a pad at board time t; no effect unless it owns it."""
+    if g.owner is owner:
+        _pad(g, level, t)
+
+
+def release(pin_id, owner):
+    """The peripheral lets go: the pad shows the GPIO output register again."""
+    g = _state.pins.get(pin_id)
+    if g is not None and g.owner is owner:
+        g.owner = None
+        _pad(g, g.sio, board_time._now)
 
 
 def _pin_id(pin):
@@ -108,11 +179,7 @@ class Pin:
     IRQ_RISING = 8
 
     def __init__(self, pin_id, mode=-1, pull=-1, value=None, **kw):
-        gpio = _state.pins.get(pin_id)
-        if gpio is None:
-            gpio = _Gpio(pin_id)
-            _state.pins[pin_id] = gpio
-        self._g = gpio
+        self._g = gpio(pin_id)
         self.id = pin_id
         self.init(mode, pull, value, **kw)
 
@@ -121,21 +188,31 @@ class Pin:
             raise ValueError("invalid pin mode %r" % (mode,))
         if pull not in (-1, None, Pin.PULL_UP, Pin.PULL_DOWN):
             raise ValueError("invalid pull %r" % (pull,))
+        g = self._g
+        if value is not None:
+            g.sio = 1 if value else 0
         if mode != -1:
-            self._g.mode = mode
+            g.mode = mode
+            if mode != Pin.ALT:
+                # A GPIO mode takes the pad back from any peripheral.
+                g.owner = None
         if pull != -1:
-            self._g.pull = pull
+            g.pull = pull
         if value is not None:
             self._write(value)
+        elif g.owner is None:
+            _pad(g, g.sio, board_time._now)
 
     def _write(self, v):
         g = self._g
-        g.level = 1 if v else 0
+        g.sio = 1 if v else 0
+        if g.owner is None:
+            _pad(g, g.sio, board_time._now)
         if not RECORD:
             return
-        g.history.append(g.level)
+        g.history.append(g.sio)
         _trim(g.history, HISTORY_MAX)
-        _state.writes.append((g.id, g.level))
+        _state.writes.append((g.id, g.sio))
         _trim(_state.writes, HISTORY_MAX)
 
     def value(self, v=None):
@@ -145,7 +222,7 @@ class Pin:
         g = self._g
         m = g.mode
         # No tuple here: a read must not allocate (allocation benchmarks).
-        if (m == Pin.OUT or m == Pin.OPEN_DRAIN) and g.external is None:
+        if (m == Pin.OUT or m == Pin.OPEN_DRAIN or m == Pin.ALT) and g.external is None:
             return g.level
         if g.external is not None:
             return g.external
@@ -163,7 +240,7 @@ class Pin:
     low = off
 
     def toggle(self):
-        self._write(not self._g.level)
+        self._write(not self._g.sio)
 
     def mode(self, m=None):
         if m is None:
@@ -238,7 +315,9 @@ class PWM:
         self._duty = 0
         self.history = []
         self.active = True
+        self._traced = self.pin_id in _state.traced
         _state.pwms[self.pin_id] = self
+        claim(self.pin_id, self, 0)
         if freq is not None:
             self.freq(freq)
         if duty_u16 is not None:
@@ -269,6 +348,8 @@ class PWM:
         if not isinstance(d, int) or d < 0 or d > 65535:
             raise ValueError("duty_u16 must be 0-65535")
         self._duty = d
+        if self._traced:
+            _state.outputs.append((board_time._now, self.pin_id, d))
         self.history.append(d)
         _trim(self.history, HISTORY_MAX)
         return None
@@ -283,6 +364,8 @@ class PWM:
     def deinit(self):
         self.active = False
         self._duty = 0
+        if self._traced:
+            _state.outputs.append((board_time._now, self.pin_id, 0))
         self.history.append(0)
 
 
@@ -297,12 +380,15 @@ class DAC:
         self.pin_id = _pin_id(dest)
         self.history = []
         self.code = 0
+        self._traced = self.pin_id in _state.traced
         _state.pwms[("dac", self.pin_id)] = self
 
     def write(self, value):
         if not isinstance(value, int) or value < 0 or value > 255:
             raise ValueError("DAC value must be 0-255")
         self.code = value
+        if self._traced:
+            _state.outputs.append((board_time._now, self.pin_id, value))
         self.history.append(value)
         _trim(self.history, HISTORY_MAX)
 
@@ -342,6 +428,8 @@ class ADC:
         if not isinstance(v, int) or v < 0 or v > 65535:
             raise ValueError("ADC source for %r gave %r, not 0-65535" % (self.pin_id, v))
         self.reads += 1
+        if _state.adc_us:
+            board_time.charge(_state.adc_us)
         return v
 
     def read_uv(self):
@@ -349,17 +437,35 @@ class ADC:
         return self.read_u16() * 3300000 // 65535
 
 
+def i2c_bus_us(nbytes, hz):
+    """Bus time of one write of nbytes payload bytes: the address byte, 9 bit
+    times per byte (8 data + ACK), start and stop; whole us, rounded up."""
+    bits = (nbytes + 1) * 9 + 2
+    return (bits * 1000000 + hz - 1) // hz
+
+
 class I2C:
+    """Writes take their bus time on the board clock (the port's I2C is
+    blocking); a device attached at an address gets every payload written
+    to it (write(bytes)), an address with no device does not acknowledge."""
+
     def __init__(self, bus_id=0, scl=None, sda=None, freq=400000, timeout=50000):
         self.id = bus_id
         self.scl = _pin_id(scl)
         self.sda = _pin_id(sda)
         self.freq = freq
-        self.devices = [0x3C]
+        old = _state.i2c.get(bus_id)
+        # Devices sit on the bus, not in the driver object: a new I2C() on the
+        # same bus finds them (as find_display's does after the board's set-up).
+        self.devices = old.devices if old is not None else {0x3C: None}
         self.log = []
         self.bytes_written = 0
+        self.bus_us = 0
         self.memory = {}
         _state.i2c[bus_id] = self
+
+    def attach(self, addr, device):
+        self.devices[addr] = device
 
     def scan(self):
         return sorted(self.devices)
@@ -369,6 +475,12 @@ class I2C:
             raise OSError(_ENODEV)
 
     def _record(self, addr, data):
+        us = i2c_bus_us(len(data), self.freq)
+        self.bus_us += us
+        board_time.charge(us)
+        dev = self.devices.get(addr)
+        if dev is not None:
+            dev.write(data)
         self.log.append((addr, data))
         _trim(self.log, LOG_MAX)
         self.bytes_written += len(data)
@@ -427,11 +539,13 @@ class WDT:
             _state.wdt = w
         w.timeout_ms = timeout
         w.since_feed_ms = 0
+        w.fed_at = board_time._now
         self._w = w
 
     def feed(self):
         self._w.feeds += 1
         self._w.since_feed_ms = 0
+        self._w.fed_at = board_time._now
 
     @property
     def timeout_ms(self):
@@ -447,7 +561,12 @@ class _Watchdog:
         self.timeout_ms = 0
         self.feeds = 0
         self.since_feed_ms = 0
+        self.fed_at = 0
         self.fired = False
+
+    def expires_at(self):
+        """Board us the timer runs out unless fed before."""
+        return self.fed_at + self.timeout_ms * 1000
 
 
 def watchdog():
@@ -496,6 +615,8 @@ def unique_id():
 
 def lightsleep(ms=None):
     _state.sleeps.append(("light", ms))
+    if ms is not None:
+        board_time.sleep_until(board_time._now + ms * 1000, "light")
 
 
 def deepsleep(ms=None):

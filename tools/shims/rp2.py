@@ -1,4 +1,4 @@
-"""CPython stand-in for MicroPython's `rp2` module.
+"""Stand-in for MicroPython's `rp2` module (CPython and MicroPython).
 
 Two parts:
 - The PIO assembler: `asm_pio` runs a program function twice (labels, then
@@ -6,13 +6,21 @@ Two parts:
   function's module globals, exactly as the device does, and returns the same
   8-field program list (words, offsets, EXECCTRL, SHIFTCTRL, pin inits).
   `asm_pio_encode` assembles one instruction for `StateMachine.exec`.
-- Fakes of `PIO` and `StateMachine` that record what the firmware asks for
-  (init arguments, words put, instructions executed, active state) and keep a
-  TX FIFO of the real depth, so tests can drive it (or hand it to an
-  emulator) and see exactly what a board would.
+- `PIO` and `StateMachine`: the state machine executes the program's words,
+  exact to the cycle, on the board's clock (pio_executor.py, board_time.py):
+  FIFOs of the real depth, put() that blocks (the clock moves to the cycle a
+  word leaves the FIFO; FifoFullError when it never would), exec(), active(),
+  and the pins it owns (init hands its set/out/side-set pins to the PIO; their
+  levels drive the machine shim's pads). Every call first runs the machine up
+  to the board's time. What the firmware asked for is recorded too (init
+  arguments, words put, instructions executed, active state).
 """
 
 from array import array
+
+import board_time
+import machine
+from pio_executor import Executor
 
 
 class PIOASMError(Exception):
@@ -34,19 +42,40 @@ class PIO:
     IRQ_SM2 = 0x400
     IRQ_SM3 = 0x800
 
+    def __new__(cls, id):
+        pio = _pios.get(id)
+        if pio is None:
+            pio = object.__new__(cls)
+            pio.id = id
+            pio.programs = []
+            pio.irq_flags = [0]
+            _pios[id] = pio
+        return pio
+
     def __init__(self, id):
-        self.id = id
-        self.programs = []
+        pass
+
+    def used_words(self):
+        return sum(len(p[PROG_DATA]) for p in self.programs)
+
+    def _loaded(self, program):
+        for p in self.programs:
+            if p is program:
+                return True
+        return False
 
     def add_program(self, program):
-        if program not in self.programs:
-            self.programs.append(program)
+        if self._loaded(program):
+            return
+        if self.used_words() + len(program[PROG_DATA]) > _MEMORY_WORDS:
+            raise OSError(_ENOMEM)
+        self.programs.append(program)
 
     def remove_program(self, program=None):
         if program is None:
-            self.programs.clear()
-        elif program in self.programs:
-            self.programs.remove(program)
+            del self.programs[:]
+        elif self._loaded(program):
+            self.programs = [p for p in self.programs if p is not program]
 
     def state_machine(self, id, program=None, **kwargs):
         return StateMachine(self.id * 4 + id, program, **kwargs)
@@ -261,19 +290,52 @@ def asm_pio_encode(instr, sideset_count, sideset_opt=False):
 
 
 class FifoFullError(RuntimeError):
-    """put() on a full FIFO: on a board this would block the controller."""
+    """put() on a full FIFO that no instruction will ever drain: on a board
+    the controller would hang there."""
 
 
+_MEMORY_WORDS = 32
+_ENOMEM = 12
+BLOCK_LIMIT_US = 10000000    # a put() blocked longer than this counts as forever
 _machines = {}
+_pios = {}
 
 
 def reset():
-    """Forget every state machine (a fresh board for the next test)."""
+    """Forget every PIO and state machine (a fresh board)."""
     _machines.clear()
+    _pios.clear()
+
+
+def catch_up(t_us=None):
+    """Run every state machine up to board time t_us (default: now)."""
+    t = board_time._now if t_us is None else t_us
+    for sm in _machines.values():
+        sm.ex.run_until(t)
+
+
+def machines():
+    return [_machines[k] for k in sorted(_machines)]
+
+
+def _pin_count(init):
+    if init is None:
+        return 0
+    return len(init) if isinstance(init, (tuple, list)) else 1
+
+
+def _inits(init):
+    if init is None:
+        return ()
+    return tuple(init) if isinstance(init, (tuple, list)) else (init,)
+
+
+def _pin_id(pin):
+    return -1 if pin is None else getattr(pin, "id", pin)
 
 
 class StateMachine:
-    """Recording fake. One object per id, like the device's singletons."""
+    """One object per id, like the device's singletons."""
 
     def __new__(cls, id, program=None, **kwargs):
         sm = _machines.get(id)
@@ -289,60 +351,145 @@ class StateMachine:
 
     def _setup(self, id):
         self.id = id
+        self.pio = PIO(id // 4)
+        self.ex = Executor(machine.gpio, machine.drive, self)
+        self.ex.irq_flags = self.pio.irq_flags
         self.program = None
         self.config = {}
-        self.fifo = []
-        self.fifo_depth = 4
         self.running = False
         self.puts = []          # every word ever put, in order
         self.execs = []         # every instruction word executed
         self.inits = 0
         self.log = []           # ("init" | "put" | "exec" | "active", value) in call order
+        self.blocked_us = 0     # board time put() spent waiting on a full FIFO
+        self._cyc = 0           # us per cycle; 0 when the clock is not whole us
 
-    def init(self, program, freq=-1, **kwargs):
+    @property
+    def fifo(self):
+        return self.ex.tx
+
+    @property
+    def fifo_depth(self):
+        return self.ex.tx_depth
+
+    def _sync(self):
+        self.ex.run_until(board_time._now)
+
+    def init(self, program, freq=-1, *, in_base=None, out_base=None, set_base=None,
+             jmp_pin=None, sideset_base=None, in_shiftdir=None, out_shiftdir=None,
+             push_thresh=None, pull_thresh=None):
         if not isinstance(program, list) or len(program) != 8:
             raise TypeError("program must be an asm_pio program")
+        self._sync()
         # pio_sm_init on the device: disable, clear the FIFOs, restart.
         self.running = False
-        self.fifo = []
+        self.ex.enabled = False
+        self.pio.add_program(program)
         self.program = program
-        self.config = dict(kwargs)
+        self.config = {"in_base": in_base, "out_base": out_base, "set_base": set_base,
+                       "jmp_pin": jmp_pin, "sideset_base": sideset_base,
+                       "in_shiftdir": in_shiftdir, "out_shiftdir": out_shiftdir,
+                       "push_thresh": push_thresh, "pull_thresh": pull_thresh}
+        self.config = {k: v for k, v in self.config.items() if v is not None}
         self.config["freq"] = freq
-        join = (program[PROG_SHIFTCTRL] >> 30) & 3
-        self.fifo_depth = 8 if join == PIO.JOIN_TX else 4
+        hz = machine.freq() if freq == -1 else freq
+        self._cyc = 1000000 // hz if hz <= 1000000 and 1000000 % hz == 0 else 0
+        shiftctrl = program[PROG_SHIFTCTRL]
+        if in_shiftdir is not None:
+            shiftctrl = shiftctrl & ~(1 << 18) | in_shiftdir << 18
+        if out_shiftdir is not None:
+            shiftctrl = shiftctrl & ~(1 << 19) | out_shiftdir << 19
+        if push_thresh is not None:
+            shiftctrl = shiftctrl & ~(31 << 20) | (push_thresh & 31) << 20
+        if pull_thresh is not None:
+            shiftctrl = shiftctrl & ~(31 << 25) | (pull_thresh & 31) << 25
+        groups = ((_pin_id(set_base), program[PROG_SET_PINS]),
+                  (_pin_id(out_base), program[PROG_OUT_PINS]),
+                  (_pin_id(sideset_base), program[PROG_SIDESET_PINS]))
+        side_count = _pin_count(program[PROG_SIDESET_PINS])
+        execctrl = program[PROG_EXECCTRL]
+        bases = (max(groups[0][0], 0), _pin_count(groups[0][1]) if groups[0][0] >= 0 else 0,
+                 max(groups[1][0], 0), _pin_count(groups[1][1]) if groups[1][0] >= 0 else 0,
+                 max(_pin_id(in_base), 0), max(groups[2][0], 0), max(_pin_id(jmp_pin), 0))
+        self.ex.load(program[PROG_DATA], execctrl, shiftctrl, side_count, self._cyc or 1, bases)
+        # asm_pio_init_gpio: the init levels and directions, then each pin's
+        # function select to the PIO.
+        for base, init in groups:
+            if base < 0:
+                continue
+            for i, kind in enumerate(_inits(init)):
+                p = base + i
+                self.ex.pins_out[p] = 1 if kind in (PIO.OUT_HIGH, PIO.IN_HIGH) else 0
+                self.ex.pins_dir[p] = 1 if kind in (PIO.OUT_LOW, PIO.OUT_HIGH) else 0
+                machine.claim(p, self, self.ex.pins_out[p] if self.ex.pins_dir[p] else 0)
         self.inits += 1
         self.log.append(("init", freq))
 
     def put(self, value, shift=0):
-        words = [value] if isinstance(value, int) else list(value)
+        words = [value] if isinstance(value, int) else value
+        ex = self.ex
         for w in words:
-            if len(self.fifo) >= self.fifo_depth:
-                raise FifoFullError("TX FIFO full: put() would block")
+            self._sync()
+            if len(ex.tx) >= ex.tx_depth:
+                self._block()
             w = (w << shift) & 0xFFFFFFFF
-            self.fifo.append(w)
-            self.puts.append(w)
-            self.log.append(("put", w))
+            ex.tx.append(w)
+            if machine.RECORD:
+                self.puts.append(w)
+                self.log.append(("put", w))
+
+    def _block(self):
+        # The CPU waits in put() until the program pulls a word: board time
+        # passes; a machine that never pulls would hang the controller.
+        now = board_time._now
+        t = self.ex.next_pull(now + BLOCK_LIMIT_US) if self.running else -1
+        if t < 0:
+            raise FifoFullError("TX FIFO full and nothing drains it: put() would block forever")
+        self.blocked_us += t - now
+        board_time.advance_to(t)
+
+    def get(self, buf=None, shift=0):
+        self._sync()
+        if not self.ex.rx:
+            raise FifoFullError("RX FIFO empty: get() would block")
+        return self.ex.rx.pop(0) >> shift
 
     def tx_fifo(self):
-        return len(self.fifo)
+        self._sync()
+        return len(self.ex.tx)
 
     def rx_fifo(self):
-        return 0
+        self._sync()
+        return len(self.ex.rx)
 
     def exec(self, instr):
         if isinstance(instr, str):
             instr = asm_pio_encode(instr, 0)
+        self._sync()
+        self.ex.exec_now(instr, board_time._now)
         self.execs.append(instr)
         self.log.append(("exec", instr))
 
     def active(self, value=None):
+        self._sync()
         if value is not None:
-            self.running = bool(value)
+            on = bool(value)
+            if on and not self.running:
+                if self.program is not None and not self._cyc:
+                    raise NotImplementedError(
+                        "the rp2 shim runs state machines whose cycle is whole microseconds "
+                        "(freq dividing 1 MHz)")
+                self.ex.t = board_time._now
+            self.running = on
+            self.ex.enabled = on and self.program is not None
             self.log.append(("active", self.running))
         return self.running
 
     def restart(self):
+        self._sync()
+        self.ex.restart()
         self.log.append(("restart", None))
 
     def irq(self, handler=None, trigger=0, hard=False):
+        self.irq_handler = handler
         return None

@@ -58,6 +58,13 @@ POLLERR = 0x0008
 POLLHUP = 0x0010
 
 MS_NS = 1000000
+
+
+def _interrupt_char():
+    # The shim's (tools/shims/micropython.py); MicroPython's own module has no
+    # getter: inside it (the simulator's micropython runtime) Ctrl-C stays 3.
+    get = getattr(micropython, "interrupt_char", None)
+    return get() if get is not None else 3
 _TICKS_PERIOD = 1 << 30         # MicroPython's ticks_* wrap here
 STUCK_S = 60                    # a stdin read waiting this long is a firmware bug
 
@@ -319,7 +326,7 @@ class _Port:
             if self._ring:
                 take = min(n - len(out), len(self._ring))
                 out += self._ring[:take]
-                del self._ring[:take]
+                self._ring = self._ring[take:]
                 self._sync()
                 continue
             if waited >= STUCK_S * 1000:
@@ -335,7 +342,7 @@ class _Port:
 
     def _receive(self, b):
         """One byte arrives from the host (the port's interrupt handler)."""
-        if b == micropython.interrupt_char():
+        if b == _interrupt_char():
             self._interrupt()
             return
         if len(self._ring) < self.RING:
@@ -411,14 +418,14 @@ class UsbCdc(_Port):
             n = min(self._host_budget(), self.RX_FIFO - len(self._rx_fifo))
             if n > 0:
                 self._rx_fifo += self._host_out[:n]
-                del self._host_out[:n]
+                self._host_out = self._host_out[n:]
                 self._spend(n)
             # tud_cdc_rx_cb: FIFO -> stdin ring while the ring has room.
             i = 0
             while i < len(self._rx_fifo) and len(self._ring) < self.RING:
                 self._receive(self._rx_fifo[i])
                 i += 1
-            del self._rx_fifo[:i]
+            self._rx_fifo = self._rx_fifo[i:]
             if n <= 0 and i == 0:
                 break
         # Device -> host: packets of up to 64 bytes while the host takes them.
@@ -429,7 +436,7 @@ class UsbCdc(_Port):
             if self._host_room() < size:
                 break
             self._to_host(bytes(self._tx_fifo[:size]))
-            del self._tx_fifo[:size]
+            self._tx_fifo = self._tx_fifo[size:]
 
     def _write(self, data):
         """mp_usbd_cdc_tx_strn."""
@@ -448,7 +455,7 @@ class UsbCdc(_Port):
             self._tx_fifo += data[i:i + n]
             if len(self._tx_fifo) > self.TX_FIFO:
                 # Nobody connected: the FIFO keeps the newest bytes.
-                del self._tx_fifo[:len(self._tx_fifo) - self.TX_FIFO]
+                self._tx_fifo = self._tx_fifo[len(self._tx_fifo) - self.TX_FIFO:]
             i += n
             self._sync()
         return i
@@ -482,14 +489,14 @@ class Uart0(_Port):
             if not self._rx_wire:
                 self._rx_next = now + self.BYTE_NS
             self._rx_wire += self._host_out[:n]
-            del self._host_out[:n]
+            self._host_out = self._host_out[n:]
             self._spend(n)
         i = 0
         while i < len(self._rx_wire) and self._rx_next <= now:
             self._receive(self._rx_wire[i])
             i += 1
             self._rx_next += self.BYTE_NS
-        del self._rx_wire[:i]
+        self._rx_wire = self._rx_wire[i:]
         # Device -> host: the TX FIFO empties at the baud rate.
         i = 0
         while i < len(self._tx_fifo) and self._tx_next <= now:
@@ -497,7 +504,7 @@ class Uart0(_Port):
             i += 1
         if i:
             self._to_host(bytes(self._tx_fifo[:i]))
-            del self._tx_fifo[:i]
+            self._tx_fifo = self._tx_fifo[i:]
 
     def _write(self, data):
         """uart_stdout_tx_strn: fill the FIFO, wait for room, until all is in."""

@@ -17,9 +17,10 @@ def channels(app):
 
 
 def firmware(app):
-    """(channels, usage-log records as field lists, notices, overruns)."""
+    """(channels, usage-log records as field lists, notices, overruns, the
+    longest tick in board us)."""
     return (channels(app), [r.fields() for r in app.log.records()], list(app.notices),
-            app.overruns)
+            app.overruns, app.worst_tick_us)
 
 
 class FaultWatch:

@@ -15,6 +15,7 @@ duration or Ctrl-C; the output folder is written at the end as usual.
 
 import os
 import select
+import signal
 import sys
 import termios
 import time
@@ -35,28 +36,22 @@ SCREEN_ROWS = 1 + 1 + 64 // 2 + 1 + 2 + 1
 
 
 class _ConsoleBridge:
-    """The pty server's view of the simulated board's console."""
+    """The pty server's view of the simulated board's console: bytes typed go
+    to the board's serial input, its output to the pty (console_tap)."""
 
     def __init__(self, sim):
         self.sim = sim
-        self.inbox = bytearray()
         self.write = None          # set by PtyServer
 
     def feed(self, data):
-        self.inbox += data
+        text = data.decode("ascii", "replace")
+        self.sim.console_in += text
+        for line in text.splitlines():
+            self.sim.rec.console.append((self.sim.now_ms, "in", line))
         return len(data)
 
     def poll(self):
         return False
-
-    def read(self):
-        if not self.inbox:
-            return None
-        data = bytes(self.inbox)
-        self.inbox = bytearray()
-        self.sim.rec.console.append((self.sim.hw.now_us // 1000, "in", data.decode(
-            "ascii", "replace").rstrip("\n")))
-        return data
 
 
 def oled_text(frame):
@@ -75,6 +70,8 @@ def oled_text(frame):
 
 def status_line(sim):
     parts = []
+    if sim.app is None:
+        return "board in reset or without power"
     for c in sim.app.ctl.chans:
         ch = c.ch
         fault = " %s" % C.FAULT_NAMES[ch.fault_kind] if ch.state == C.FAULT else ""
@@ -89,53 +86,52 @@ def run_live(sim, pty=False, interactive=False, out=sys.stdout):
     if pty:
         bridge = _ConsoleBridge(sim)
         server = PtyServer(bridge)
+        sim.console_tap = server.write
         print(server.path, file=out, flush=True)
     fd = sys.stdin.fileno() if interactive else None
     saved = termios.tcgetattr(fd) if interactive else None
     if interactive:
         tty.setcbreak(fd)
         out.write("\x1b[2J")
-    tick = sim.tick_ms
+    quit_ = [False]
+    # Ctrl-C asks for the end at the next exchange: the board then stops as
+    # at the end of a scenario, and the output folder is written.
+    old = signal.signal(signal.SIGINT, lambda *_a: quit_.__setitem__(0, True))
     t0 = time.monotonic()
-    now = 0
-    next_frame = 0
-    sim._boot(0)
-    if server is not None:
-        sim.hw.console.external = bridge
+    next_frame = [0]
+
+    def on_exchange(s):
+        if server is not None:
+            server.pump()
+        if interactive and _key(fd, s):
+            quit_[0] = True
+        if quit_[0] and "stop" not in s.commands:
+            s.commands.insert(0, "stop")
+            s._event("simulation stopped: outputs off")
+            s.duration_ms = s.now_ms
+        if interactive and s.now_ms >= next_frame[0]:
+            next_frame[0] = s.now_ms + FRAME_EVERY_MS
+            _draw(s, out)
+        wait = t0 + s.now_us / 1e6 - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+    sim.on_exchange = on_exchange
     try:
-        while now <= sim.duration_ms:
-            if server is not None:
-                server.pump()
-            if interactive and _key(fd, sim, now):
-                break
-            sim.step(now)
-            if server is not None:
-                sim.hw.console.external = bridge    # again after a reboot
-            if interactive and now >= next_frame:
-                next_frame = now + FRAME_EVERY_MS
-                _draw(sim, out)
-            now += tick
-            wait = t0 + now / 1000 - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-    except KeyboardInterrupt:
-        pass
+        rec = sim.run()
     finally:
-        sim.hw.outputs_off()
-        sim._event("simulation stopped: outputs off")
+        signal.signal(signal.SIGINT, old)
         if interactive:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-            out.write("\nstopped at %.2f s: outputs off\n" % (now / 1000))
-    sim.duration_ms = now
-    sim._collect_pulses()
-    sim.rec.duration_ms = now
-    sim.rec.pulses.sort(key=lambda p: (p[1], p[0]))
-    sim.wall_s = time.monotonic() - t0
-    sim.rec.summary = sim.summary()
-    return sim.rec
+            out.write("\nstopped at %.2f s: outputs off\n" % (sim.now_ms / 1000))
+    if not quit_[0]:
+        sim._event("simulation stopped: outputs off")
+    rec.duration_ms = sim.now_ms
+    sim.rec.summary["duration_s"] = sim.now_ms / 1000
+    return rec
 
 
-def _key(fd, sim, now):
+def _key(fd, sim):
     """Apply pending key presses; True to quit."""
     while select.select([fd], [], [], 0)[0]:
         ch = os.read(fd, 1).decode("latin-1")
@@ -143,17 +139,15 @@ def _key(fd, sim, now):
             return True
         if ch in KEYS:
             name, ms = KEYS[ch]
-            idx = BUTTON_INDEX[name]
-            sim.hw.press(idx, True)
-            sim.releases.append((now + ms, idx))
+            sim.press(BUTTON_INDEX[name], ms)
             sim._event("key %s: button %s %d ms" % (ch, name, ms))
     return False
 
 
 def _draw(sim, out):
-    frame = sim.hw.display.refresh.shown
+    frame = sim.last_frame or bytes(128 * 64 // 8)
     lines = ["\x1b[H" + "ustim simulated board (%s)   t = %7.2f s" % (
-        sim.board.NAME, sim.hw.now_us / 1e6)]
+        sim.board.NAME, sim.now_us / 1e6)]
     lines.append("+" + "-" * 128 + "+")
     lines += ["|" + ln + "|" for ln in oled_text(frame)]
     lines.append("+" + "-" * 128 + "+")

@@ -10,7 +10,8 @@ A scenario is a JSON object (schema in docs/scenarios.md):
                 {"t": 30, "electrode": 1, "change": "peel", "over_s": 5},
                 {"t": 60, "battery_mv": 3300},
                 {"t": 70, "inject": 2, "fault": "overcurrent"},
-                {"t": 80, "reset": "brownout"}]}
+                {"t": 80, "reset": "brownout"},
+                {"t": 90, "flash_cut": 12}]}
 
 Every problem is reported as ScenarioError naming the field, e.g.
 `events[3].change: 'melt' is not one of liftoff, peel, dry, short, reattach`.
@@ -62,11 +63,12 @@ def _check_event(i, ev, duration):
     if "t" not in ev:
         raise ScenarioError("%s.t: missing (seconds from the start)" % where)
     _num(where + ".t", ev["t"], 0, duration)
-    kinds = [k for k in ("console", "press", "hold", "electrode", "battery_mv", "inject", "reset")
-             if k in ev]
+    kinds = [k for k in ("console", "press", "hold", "electrode", "battery_mv", "inject", "reset",
+                         "flash_cut") if k in ev]
     if len(kinds) != 1:
         raise ScenarioError("%s: needs exactly one of console, press, hold, electrode, "
-                            "battery_mv, inject, reset (has %s)" % (where, kinds or "none"))
+                            "battery_mv, inject, reset, flash_cut (has %s)"
+                            % (where, kinds or "none"))
     kind = kinds[0]
     allowed = {"t", kind}
     if kind == "console":
@@ -93,6 +95,10 @@ def _check_event(i, ev, duration):
         _one_of(where + ".fault", ev.get("fault"), FAULTS)
     elif kind == "reset":
         _one_of(where + ".reset", ev["reset"], RESETS)
+    elif kind == "flash_cut":
+        if isinstance(ev["flash_cut"], bool) or not isinstance(ev["flash_cut"], int):
+            raise ScenarioError("%s.flash_cut: must be a whole number of bytes" % where)
+        _num(where + ".flash_cut", ev["flash_cut"], 0, 1 << 20)
     extra = sorted(set(ev) - allowed)
     if extra:
         raise ScenarioError("%s.%s: unknown field for a %s event" % (where, extra[0], kind))

@@ -1,5 +1,6 @@
-# The hardware bundle the App drives on a real board (the simulator's is
-# tools/sim/board.py SimHw; the interface is in the header of ustim/app.py):
+# The hardware bundle the App drives on a real board, and on the simulated
+# one over the shims (tools/sim/board.py; the interface is in the header of
+# ustim/app.py):
 #
 #   pulses   PIO engine (rp2) or RMT engine (esp32), hal/pulse.py interface
 #   amp      PWM or DAC reference (hal/amplitude.py), amp.set(ch, ua)
@@ -87,7 +88,7 @@ def find_display(board):
 def make_engine(board, ticks_us):
     if board.PLATFORM == "rp2":
         from ustim.hal.rp2_pio import PioPulseEngine
-        return PioPulseEngine(board)
+        return PioPulseEngine(board, ticks_us=ticks_us)
     from ustim.hal.esp32_rmt import RmtPulseEngine
     return RmtPulseEngine(board, ticks_us)
 
@@ -105,6 +106,10 @@ class DeviceHw:
         self.hv = HvEnable(board.PIN_HV_EN)
         self.amp = amplitude.for_board(board)
         self.pulses = make_engine(board, ticks_us)
+        import time
+        sleep_us = getattr(time, "sleep_us", None)
+        if sleep_us is not None:     # (a host's own time has none: levels change at once)
+            self.amp.attach(self.pulses, sleep_us)
         self._bridge = []
         for ch in range(board.CHANNELS):
             self._bridge.append(machine.Pin(board.PIN_A[ch]))

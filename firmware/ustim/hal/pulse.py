@@ -12,8 +12,49 @@
 #                        (the dead-man bound) and both pins end low.
 #   running(ch) -> bool, also readable as on[ch] (the control tick reads
 #                        the list: a method call per channel per tick costs)
-#   fed[ch]              pulses handed to the hardware since the engine was
-#                        made: it never goes back, across stops and starts
+#   fed[ch]              pulses that have begun since the engine was made,
+#                        as of the last service() or stop(): it never goes
+#                        back, across stops and starts. Pulses handed to the
+#                        hardware that a stop discards before they begin are
+#                        not in it (the dose counts fed)
+#   quiet_in(ch, settle_us) -> int
+#                        how long (us) to wait before the channel's amplitude
+#                        reference may change so that no pulse sees it move:
+#                        0 now (no pulse in progress, none within settle_us),
+#                        else until the pulse in progress or the next one has
+#                        ended (then the next is a period away); -1 when the
+#                        channel is stopped (its first pulse comes at start)
+
+from micropython import const
+
+TICKS_MASK = const(0x3FFFFFFF)   # ticks_us wraps at 2**30 (ustim.core.ticks)
+TICKS_HALF = const(0x20000000)
+
+
+def _no_clock():
+    return 0
+
+
+def pulse_clock(ticks_us):
+    """ticks_us, or MicroPython's time.ticks_us when None (a host's time
+    without it gives a clock at 0: no timeline, quiet_in says now)."""
+    if ticks_us is not None:
+        return ticks_us
+    import time
+    return getattr(time, "ticks_us", _no_clock)
+
+
+def quiet_wait(now, start, busy_us, margin_us, settle_us):
+    """quiet_in for one pulse on a timeline: it starts at `start` (within
+    margin_us) and keeps the pins busy_us. 0 when it is over or more than
+    settle_us ahead, else the us until it has ended."""
+    end = ((start + busy_us + margin_us - now + TICKS_HALF) & TICKS_MASK) - TICKS_HALF
+    if end <= 0:
+        return 0
+    ahead = ((start - margin_us - now + TICKS_HALF) & TICKS_MASK) - TICKS_HALF
+    if ahead > settle_us:
+        return 0
+    return end
 
 
 class PulseEngine:
@@ -49,6 +90,10 @@ class PulseEngine:
 
     def service(self):
         # type: () -> int
+        raise NotImplementedError
+
+    def quiet_in(self, ch, settle_us):
+        # type: (int, int) -> int
         raise NotImplementedError
 
     def running(self, ch):

@@ -6,6 +6,16 @@
 # it never blocks. The FIFO holds 2 pulses: service() must run at least once
 # every 2 pulse periods (13 ms at 150 Hz) to keep the train gap-free; if it is
 # late, the next pulse is late (pins low meanwhile), never early or malformed.
+# fed[ch] counts the pulses the program has taken from the FIFO (a pulse
+# begins with its first word's pull): those put minus whole pulses still
+# waiting, read at each service() and at stop(). A stop discards what waits.
+#
+# The engine also keeps the train's timeline, for quiet_in(): the program's
+# periods are exact to the cycle, so each pulse begins one interval after the
+# one before it, or at its put() when the state machine had run out of words
+# and waited at its pull (found at a feed that finds the FIFO empty past the
+# time the next pulse was due). The clock is read at start() and at such
+# feeds only: the steady feed adds no call.
 from array import array
 
 import machine
@@ -14,7 +24,7 @@ from micropython import const
 
 from ustim.core import pulses
 from ustim.hal.pio_biphasic import biphasic
-from ustim.hal.pulse import PulseEngine
+from ustim.hal.pulse import TICKS_HALF, TICKS_MASK, PulseEngine, pulse_clock, quiet_wait
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,6 +41,11 @@ WORDS_PER_PULSE = const(2)
 SET_PINS_LOW = const(0xE000)
 _MAX_FIELD = const(0xFFFF)
 _MAX_COARSE = const((1 << 27) - 1)
+# How far a pulse's start on the timeline may be from the pins: the clock
+# read after the call that started the train, and the program's cycles
+# before A rises.
+_EDGE_MARGIN_US = const(50)
+_KEPT = const(3)                  # pulses on the timeline: the one out, 2 waiting
 
 
 def encode(spec, i, out):
@@ -53,9 +68,10 @@ def encode(spec, i, out):
 
 
 class PioPulseEngine(PulseEngine):
-    def __init__(self, board, sm_base=0):
-        # type: (Any, int) -> None
+    def __init__(self, board, sm_base=0, ticks_us=None):
+        # type: (Any, int, Any) -> None
         PulseEngine.__init__(self, board.CHANNELS)
+        self._ticks = pulse_clock(ticks_us)
         if machine.freq() % SM_HZ:
             # A fractional clock divider would add one system clock of jitter.
             raise ValueError("system clock not a multiple of 1 MHz")
@@ -66,7 +82,17 @@ class PioPulseEngine(PulseEngine):
         self._pairs = []  # type: list[tuple[array, array]]
         self._n = [1] * self.channels
         self._pos = [0] * self.channels
+        self._puts = [0] * self.channels     # pulses put since the channel started
+        self._base = [0] * self.channels     # fed when it started
         self._ready = [False] * self.channels
+        # The timeline: when the next pulse put will begin, the intervals after
+        # an inner and after the last pulse of a cycle, the starts of the last
+        # _KEPT pulses put (a ring) and how long a pulse keeps the pins busy.
+        self._due = [0] * self.channels
+        self._iv = [(0, 0)] * self.channels
+        self._starts = [[0] * _KEPT for _ in range(self.channels)]
+        self._ring = [0] * self.channels
+        self._busy = [0] * self.channels
         for ch in range(self.channels):
             if board.PIN_B[ch] != board.PIN_A[ch] + 1:
                 raise ValueError("PIN_B must be PIN_A + 1 (one set group)")
@@ -88,6 +114,10 @@ class PioPulseEngine(PulseEngine):
         inner[0], inner[1] = w0[0], w0[1]
         last[0], last[1] = w1[0], w1[1]
         self._n[ch] = n
+        self._iv[ch] = (pulses.interval_after(spec, 0), pulses.interval_after(spec, n - 1))
+        # Pulses of the spec before may still wait in the FIFO: the longer.
+        busy = spec.pulse_us() + PHASE_OVERHEAD
+        self._busy[ch] = busy if busy > self._busy[ch] or not self.on[ch] else self._busy[ch]
         if self._pos[ch] >= n:
             self._pos[ch] = 0
         self._ready[ch] = True
@@ -101,15 +131,28 @@ class PioPulseEngine(PulseEngine):
         # hands the pins back to the PIO with both low (set_init).
         sm.init(biphasic, freq=SM_HZ, set_base=self._a[ch])
         self._pos[ch] = 0
+        self._base[ch] = self.fed[ch]
+        self._puts[ch] = 0
         self.on[ch] = True
+        # The timeline from 0 while the first pulses are put, then moved to
+        # the clock read once the program runs (it begins with their pull).
+        self._due[ch] = 0
+        starts = self._starts[ch]
+        for k in range(_KEPT):
+            starts[k] = -TICKS_HALF // 2      # long over
         self._feed(ch)
         sm.active(1)
+        t0 = self._ticks()
+        self._due[ch] = (self._due[ch] + t0) & TICKS_MASK
+        for k in range(_KEPT):
+            starts[k] = (starts[k] + t0) & TICKS_MASK
 
     def stop(self, ch):
         # type: (int) -> None
         self.on[ch] = False
         sm = self._sm[ch]
         sm.active(0)
+        self._count(ch)
         # A stopped state machine keeps its pins as they were: force them low
         # through the PIO, then take them back as plain GPIO outputs, low.
         sm.exec(SET_PINS_LOW)
@@ -129,12 +172,48 @@ class PioPulseEngine(PulseEngine):
         sm = self._sm[ch]
         n = self._n[ch]
         inner, last = self._pairs[ch]
+        iv_inner, iv_last = self._iv[ch]
+        starts = self._starts[ch]
         fed = 0
-        while sm.tx_fifo() <= FIFO_WORDS - WORDS_PER_PULSE:
+        level = sm.tx_fifo()
+        if level == 0 and self._puts[ch]:
+            # The FIFO ran dry: if the next pulse was due, the program waits
+            # at its pull and the next put begins it.
+            now = self._ticks()
+            if (now - self._due[ch]) & TICKS_MASK < TICKS_HALF:
+                self._due[ch] = now
+        while level <= FIFO_WORDS - WORDS_PER_PULSE:
             i = self._pos[ch]
             sm.put(last if i == n - 1 else inner)
+            due = self._due[ch]
+            r = self._ring[ch]
+            starts[r] = due
+            self._ring[ch] = r + 1 if r + 1 < _KEPT else 0
+            self._due[ch] = (due + (iv_last if i == n - 1 else iv_inner)) & TICKS_MASK
             i += 1
             self._pos[ch] = 0 if i >= n else i
             fed += 1
-        self.fed[ch] += fed
+            level = sm.tx_fifo()
+        self._puts[ch] += fed
+        self._count(ch)
         return fed
+
+    def quiet_in(self, ch, settle_us):
+        # type: (int, int) -> int
+        if not self.on[ch]:
+            return -1
+        now = self._ticks()
+        starts = self._starts[ch]
+        busy = self._busy[ch]
+        wait = 0
+        for k in range(_KEPT + 1):
+            t = starts[k] if k < _KEPT else self._due[ch]
+            w = quiet_wait(now, t, busy, _EDGE_MARGIN_US, settle_us)
+            if w > wait:
+                wait = w
+        return wait
+
+    def _count(self, ch):
+        # type: (int) -> None
+        waiting = self._sm[ch].tx_fifo() // WORDS_PER_PULSE
+        self.fed[ch] = self._base[ch] + self._puts[ch] - waiting

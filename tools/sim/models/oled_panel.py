@@ -3,10 +3,11 @@
 It decodes the control byte of each write (0x80: one command byte, 0x00: a
 command stream, 0x40: display data), follows the column / page address window
 (horizontal addressing, as the ssd1306 drivers set it up) and keeps the 1024
-bytes of display RAM, so tests can check what the panel would show. bus_us()
-gives the time a write takes on a 400 kHz bus (9 bit times per byte including
-ACK, the address byte, start and stop).
+bytes of display RAM, so tests can check what the panel would show. It sits
+on the machine shim's I2C bus (I2C.attach), which charges each write its bus
+time; bus_us() gives that time in us (the machine shim's figure).
 """
+import machine
 
 # Commands followed by this many argument bytes.
 _ARGS = {0x20: 1, 0x21: 2, 0x22: 2, 0x81: 1, 0xA8: 1, 0xD3: 1, 0xDA: 1, 0xD5: 1,
@@ -15,8 +16,7 @@ _ARGS = {0x20: 1, 0x21: 2, 0x22: 2, 0x81: 1, 0xA8: 1, 0xD3: 1, 0xDA: 1, 0xD5: 1,
 
 def bus_us(nbytes, hz=400000):
     """Time of one I2C write of nbytes payload bytes, in microseconds."""
-    bits = (nbytes + 1) * 9 + 2
-    return bits * 1000000 / hz
+    return machine.i2c_bus_us(nbytes, hz)
 
 
 class Ssd1306Model:
@@ -87,18 +87,20 @@ class Ssd1306Model:
         self.page = self.page + 1 if self.page < self.page1 else self.page0
 
 
+class _Counting:
+    def __init__(self, model, writes):
+        self.model = model
+        self.writes = writes
+
+    def write(self, data):
+        self.model.write(data)
+        self.writes.append(len(data))
+
+
 def attach(i2c, addr=0x3C):
-    """Feed every write to `addr` on a machine-shim I2C into a new model.
-    Returns (model, writes) where writes lists each write's payload length."""
+    """A new model at `addr` on a machine-shim I2C bus. Returns (model,
+    writes) where writes lists each write's payload length."""
     model = Ssd1306Model()
     writes = []
-    original = i2c._record
-
-    def record(a, data):
-        original(a, data)
-        if a == addr:
-            model.write(data)
-            writes.append(len(data))
-
-    i2c._record = record
+    i2c.attach(addr, _Counting(model, writes))
     return model, writes

@@ -20,8 +20,11 @@ class Recording:
         self.tick_ms = tick_ms
         self.duration_ms = duration_ms
         self.runtime = runtime
-        # (channel, start_us, pos_us, gap_us, neg_us, amplitude_ua)
+        # (channel, start_us, pos_us, gap_us, neg_us, amplitude_ua, pos_pc, neg_pc):
+        # the setpoint at A's rise and the charge each phase delivered (pC)
         self.pulses = []
+        # (t_us, channel): A and B high together on a channel's pads
+        self.overlaps = []
         # (t_us, channel, ua): each change of a channel's amplitude setpoint
         self.amplitude = []
         # (t_us, 0|1): high-voltage enable changes
@@ -37,8 +40,12 @@ class Recording:
         self.console = []
         self.summary = {}
 
-    def add_pulse(self, channel, start_us, pos_us, gap_us, neg_us, amplitude_ua):
-        self.pulses.append((channel, start_us, pos_us, gap_us, neg_us, amplitude_ua))
+    def add_pulse(self, channel, start_us, pos_us, gap_us, neg_us, amplitude_ua,
+                  pos_pc=None, neg_pc=None):
+        """A pulse; its phase charges default to the setpoint's (no filter lag)."""
+        self.pulses.append((channel, start_us, pos_us, gap_us, neg_us, amplitude_ua,
+                            amplitude_ua * pos_us if pos_pc is None else pos_pc,
+                            amplitude_ua * neg_us if neg_pc is None else neg_pc))
 
     def check(self):
         """Raise ValueError naming the first entry a writer cannot represent
@@ -49,7 +56,7 @@ class Recording:
             raise ValueError("runtime %r: expected one of %s" % (self.runtime, RUNTIMES))
         last_end = {}
         for p in sorted(self.pulses, key=_pulse_key):
-            ch, start, pos, gap, neg, ua = p
+            ch, start, pos, gap, neg, ua = p[:6]
             if not 0 <= ch < CHANNELS:
                 raise ValueError("pulse %r: channel %r outside 0..%d"
                                  % (p, ch, CHANNELS - 1))

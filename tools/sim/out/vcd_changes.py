@@ -33,7 +33,8 @@ def changes(rec):
     effect."""
     out = []
     append = out.append
-    for ch, start, pos, gap, neg, _ua in rec.pulses:
+    for p in rec.pulses:
+        ch, start, pos, gap, neg = p[:5]
         a = 2 * ch
         if pos:
             append((start, a, 1))
@@ -72,8 +73,8 @@ def end_us(rec):
     if that is later (a recording cut short still shows all it holds)."""
     duration = rec.duration_ms * 1000
     last = 0
-    for _ch, start, pos, gap, neg, _ua in rec.pulses:
-        last = max(last, start + pos + gap + neg)
+    for p in rec.pulses:
+        last = max(last, p[1] + p[2] + p[3] + p[4])
     for t, _ch, _ua in rec.amplitude:
         last = max(last, t)
     for t, _v in rec.hv:

@@ -6,7 +6,6 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from tools.sim.out.pulses_csv import phase_charge_nc
 from tools.sim.out.recording import CHANNELS
 from tools.sim.out.stats import fault_events
 
@@ -131,7 +130,7 @@ def _current_steps(pulses, t0, per_unit):
     # Corner points of the output current for a step plot.
     t = []
     i = []
-    for _ch, s, pos, gap, neg, ua in pulses:
+    for _ch, s, pos, gap, neg, ua, _qp, _qn in pulses:
         ma = ua / 1000.0
         b = s + pos + gap
         for tt, ii in ((s, ma), (s + pos, 0.0), (b, -ma), (b + neg, 0.0)):
@@ -180,7 +179,7 @@ def _zoom(train_ax, detail_ax, ch, pulses):
 
 
 def _detail(ax, p, color, name):
-    _ch, s, pos, gap, neg, ua = p
+    _ch, s, pos, gap, neg, ua, qp, qn = p
     ma = ua / 1000.0
     width = pos + gap + neg
     m = max(width * 0.35, 20)
@@ -193,8 +192,8 @@ def _detail(ax, p, color, name):
     ax.set_xlim(-m, width + m)
     _pad_y(ax, ma)
     ax.set_xlabel("us from pulse start")
-    ax.set_title("one pulse: %s mA, %s nC per phase" % (
-        _num(ma), phase_charge_nc(ua, pos)), fontsize=10, loc="left")
+    ax.set_title("one pulse: %s mA, %s / %s nC delivered per phase" % (
+        _num(ma), qp // 1000, qn // 1000), fontsize=10, loc="left")
     ax.grid(True, alpha=0.3)
     arrow = {"arrowstyle": "<->", "color": "black", "lw": 0.8}
     b = pos + gap
