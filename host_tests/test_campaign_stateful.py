@@ -11,7 +11,9 @@ board emitted (host_tests/campaign_rig.py):
 - no amplitude rise beyond the ramp/slew bound of the channel's limit;
 - no pulse starts while its channel is OFF, PAUSED or FAULT (or the firmware
   is down);
-- the dose counts exactly the pulses the board emitted in the session.
+- the dose counts exactly the pulses the board emitted in the session;
+- the battery rules: below the start level a start from OFF is refused, and
+  at the stop level every channel is OFF (or FAULT) within 2 s.
 
 The figures (sequences, steps, ticks, pulses) go to out/campaign/stateful.json.
 """
@@ -25,6 +27,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from campaign_rig import Rig
+from tools.sim.board import BATTERY_EMPTY_MV, BATTERY_FULL_MV
+from ustim.core import channel as C
+from ustim.core import limits
 from ustim.core.buttons import B_DOWN, B_MODE, B_POWER, B_UP
 from ustim.core.programs import PRESETS
 
@@ -33,7 +38,8 @@ EXAMPLES = int(os.environ.get("CAMPAIGN_EXAMPLES", "500"))
 STEPS = 45
 TOTALS = {"sequences": 0, "steps": 0, "ticks": 0, "pulses": 0, "cut_pulses": 0,
           "amp_changes": 0, "dose_checks": 0, "boots": 0, "stimulating_ticks": 0, "faults": 0,
-          "console_lines": 0, "button_actions": 0, "electrode_events": 0, "time_jumps": 0}
+          "console_lines": 0, "button_actions": 0, "electrode_events": 0, "time_jumps": 0,
+          "chords": 0, "battery_changes": 0, "battery_stops": 0}
 
 PIDS = [p.pid for p in PRESETS]
 CHANS = st.sampled_from(["1", "2", "all", "0", "3", "x"])
@@ -50,7 +56,8 @@ VALID = st.one_of(
     st.sampled_from(["status", "help", "version", "programs", "log 3", "imp 1", "selftest",
                      "set 1 freq_hz=150 phase_us=400 burst_pulses=10 burst_hz=2",
                      "set 2 kind=ems freq_hz=50 phase_us=300 on_s=5 off_s=5 ramp_s=2",
-                     "set 1 freq_hz=151", "set 2 phase_us=49"]),
+                     "set 1 freq_hz=151", "set 2 phase_us=49", "lock on", "lock off",
+                     "lock", "lock 1", "clock 1767225600", "clock 5", "log 4 2", "log 2 x"]),
 )
 JUNK = st.one_of(st.text(max_size=60), st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
                  st.text(alphabet="amp 0123456789.-\t", max_size=200))
@@ -90,6 +97,47 @@ class AppCampaign(RuleBasedStateMachine):
         # 30-50 ms is a bounce, 150 ms a press, >= 1 s a hold (long press).
         self.rig.press(button, ticks)
         TOTALS["button_actions"] += 1
+        self._step()
+
+    @rule(ticks=st.sampled_from([5, 30, 150, 210, 260]))
+    def chord(self, ticks):
+        # UP and DOWN together: 210 ticks and more lock or unlock the keys.
+        hw = self.rig.sim.hw
+        if self.rig.sim.down_until < 0:
+            hw.press(B_UP, True)
+            hw.press(B_DOWN, True)
+        self.rig.run(ticks)
+        if self.rig.sim.down_until < 0:
+            hw.press(B_UP, False)
+            hw.press(B_DOWN, False)
+        self.rig.run(3)
+        TOTALS["chords"] += 1
+        self._step()
+
+    @rule(pct=st.sampled_from([100, 60, 12, 9, 4, 3, 1]))
+    def battery(self, pct):
+        rig = self.rig
+        span = BATTERY_FULL_MV - BATTERY_EMPTY_MV
+        rig.sim.hw.battery_mv = BATTERY_EMPTY_MV + (pct * span + 99) // 100
+        rig.sim.battery_mv = rig.sim.hw.battery_mv
+        rig.run(110)            # read once a second
+        TOTALS["battery_changes"] += 1
+        if rig.sim.down_until >= 0:
+            self._step()
+            return
+        if pct < limits.BATTERY_START_PCT:
+            before = rig.states()
+            rig.console("start all", 3)
+            for ch in range(rig.n):
+                if before[ch] == C.OFF and rig.states()[ch] != C.OFF:
+                    rig._fail("ch%d started at battery %d%%" % (ch + 1, pct))
+        if pct <= limits.BATTERY_STOP_PCT:
+            rig.run(100)
+            if rig.sim.down_until < 0 and rig.sim.app is not None:
+                left = [s for s in rig.states() if s not in (C.OFF, C.FAULT)]
+                if left:
+                    rig._fail("battery %d%%: channels still %r" % (pct, rig.states()))
+                TOTALS["battery_stops"] += 1
         self._step()
 
     @rule(ch=st.integers(0, 1), kind=ELECTRODE, over_ms=st.integers(10, 20000))

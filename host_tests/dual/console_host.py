@@ -14,6 +14,18 @@ class FakeHost(Host):
         self.records = []
         self.tests = [("flash", True, "ok"), ("sense", True, "ok")]
         self.notices = []
+        self.lock = False
+        self.wall = None
+
+    def set_lock(self, on):
+        self.lock = on
+        return None
+
+    def clock(self):
+        return self.wall
+
+    def set_clock(self, wall_s):
+        self.wall = wall_s
 
     def console_enabled(self):
         return self.console
@@ -27,8 +39,9 @@ class FakeHost(Host):
     def impedance(self, ch):
         return self.ohm[ch]
 
-    def log_records(self, n):
-        return self.records[-n:]
+    def log_records(self, n, before=-1):
+        recs = [r for r in self.records if before < 0 or r.seq < before]
+        return recs[-n:]
 
     def selftest(self):
         return self.tests

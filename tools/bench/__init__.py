@@ -5,6 +5,8 @@
     python -m tools.bench --port /dev/ttyACM0 monitor [--csv status.csv]
     python -m tools.bench --port /dev/ttyACM0 log --csv usage.csv
     python -m tools.bench verify capture.vcd --program tens --channel 1
+    python -m tools.bench --port /dev/ttyACM0 diary --plan 2 --png diary.png
+    python -m tools.bench diary --file usage.bin
 
 Protocol: docs/protocol.md.
 """

@@ -35,6 +35,14 @@ class MemStorage:
         data = self.files.get(name)
         return None if data is None else bytes(data)
 
+    def read_into(self, name, offset, buf):
+        data = self.files.get(name)
+        if data is None or offset >= len(data):
+            return 0
+        n = min(len(buf), len(data) - offset)
+        buf[:n] = data[offset:offset + n]
+        return n
+
     def size(self, name):
         data = self.files.get(name)
         return -1 if data is None else len(data)
