@@ -544,8 +544,8 @@ class App:
         v.settings[view.SET_SKIN] = st.skin_h
 
     def _refresh_log_view(self):
-        recs = self.log.records()
         v = self.view
+        recs = self.log.newest(len(v.log))
         v.log_count = 0
         for rec in reversed(recs):
             if v.log_count >= len(v.log):

@@ -278,9 +278,12 @@ class Controller:
         c = self._ctl(ch)
         if c is None:
             return (E_ARG, "no channel %r" % (ch,))
+        was = c.ch.state
         r = c.ch.handle(C.STOP, 0, self.now_ms)
         if r is None:
-            c.end = end
+            if was != C.STOPPING:
+                # A stop in the timer's end ramp: the session still ended by the timer.
+                c.end = end
             self._event("ch%d stop" % (ch + 1))
         return self._refused(c, r)
 
