@@ -15,6 +15,10 @@ board emitted (host_tests/campaign_rig.py):
 - the battery rules: below the start level a start from OFF is refused, and
   at the stop level every channel is OFF (or FAULT) within 2 s.
 
+Each sequence boots with the pain diary, the channel lock and the skin
+reminder on or off, so random keys also pass through the pain, placement and
+skin screens and the key lock chord.
+
 The figures (sequences, steps, ticks, pulses) go to out/campaign/stateful.json.
 """
 
@@ -30,6 +34,8 @@ from campaign_rig import Rig
 from tools.sim.board import BATTERY_EMPTY_MV, BATTERY_FULL_MV
 from ustim.core import channel as C
 from ustim.core import limits
+from ustim.core import settings as S
+from ustim.core import usage_log as U
 from ustim.core.buttons import B_DOWN, B_MODE, B_POWER, B_UP
 from ustim.core.programs import PRESETS
 
@@ -39,7 +45,8 @@ STEPS = 45
 TOTALS = {"sequences": 0, "steps": 0, "ticks": 0, "pulses": 0, "cut_pulses": 0,
           "amp_changes": 0, "dose_checks": 0, "boots": 0, "stimulating_ticks": 0, "faults": 0,
           "console_lines": 0, "button_actions": 0, "electrode_events": 0, "time_jumps": 0,
-          "chords": 0, "battery_changes": 0, "battery_stops": 0}
+          "chords": 0, "battery_changes": 0, "battery_stops": 0, "pain_frames": 0,
+          "placement_frames": 0, "skin_frames": 0, "keys_locked_steps": 0, "menu_starts": 0}
 
 PIDS = [p.pid for p in PRESETS]
 CHANS = st.sampled_from(["1", "2", "all", "0", "3", "x"])
@@ -70,9 +77,21 @@ class AppCampaign(RuleBasedStateMachine):
         super().__init__()
         self.rig = None
 
-    @initialize(seed=st.integers(1, 10000))
-    def boot(self, seed):
-        self.rig = Rig(seed=seed)
+    @initialize(seed=st.integers(1, 10000), diary=st.booleans(), lock=st.booleans(),
+                skin_h=st.sampled_from([0, 4]), pad10=st.sampled_from([0, 30]))
+    def boot(self, seed, diary, lock, skin_h, pad10):
+        # The knee settings as a user left them, and pads that may be due for
+        # the skin reminder: the pain and skin screens come up among the keys.
+        def knee(sim):
+            st_, _ = S.load(sim.storage)
+            for name, value in (("diary", diary), ("lock", lock), ("skin_h", skin_h)):
+                st_.set(name, value)
+            S.save(sim.storage, st_)
+            log = U.UsageLog(sim.storage)
+            log.open()
+            log.append(0, 1, 0, 1800, 20000, 20000, 1, 0, U.END_TIMER, U.NO_PAIN, U.NO_PAIN,
+                       pad10)
+        self.rig = Rig(seed=seed, before_boot=knee)
         TOTALS["sequences"] += 1
 
     def _step(self):
@@ -97,6 +116,25 @@ class AppCampaign(RuleBasedStateMachine):
         # 30-50 ms is a bounce, 150 ms a press, >= 1 s a hold (long press).
         self.rig.press(button, ticks)
         TOTALS["button_actions"] += 1
+        self._step()
+
+    @rule(program=st.integers(0, 7), ups=st.integers(0, 6), answer=st.booleans())
+    def menu_start(self, program, ups, answer):
+        # From the menu as a person does it: a program (its placement screen,
+        # MODE), then Start (the pain screen when the diary is on: UP a few
+        # times, then MODE to save or MODE held to skip).
+        rig = self.rig
+        rig.press(B_MODE, 150)
+        for b in (B_DOWN, B_DOWN, B_MODE) + (B_DOWN,) * program + (B_MODE,):
+            rig.press(b, 15)
+        rig.run(40)             # the placement screen drawn, then MODE
+        rig.press(B_MODE, 15)
+        rig.press(B_MODE, 150)
+        rig.press(B_MODE, 15)
+        for _ in range(ups):
+            rig.press(B_UP, 15)
+        rig.press(B_MODE, 15 if answer else 150)
+        TOTALS["menu_starts"] += 1
         self._step()
 
     @rule(ticks=st.sampled_from([5, 30, 150, 210, 260]))
@@ -157,6 +195,9 @@ class AppCampaign(RuleBasedStateMachine):
     def safe(self):
         if self.rig is not None:
             self.rig.check()
+            app = self.rig.sim.app
+            if app is not None and app.menu.keys_locked:
+                TOTALS["keys_locked_steps"] += 1
 
     def teardown(self):
         rig = self.rig
@@ -167,6 +208,8 @@ class AppCampaign(RuleBasedStateMachine):
                   "stimulating_ticks"):
             TOTALS[k] += rig.stats[k]
         TOTALS["faults"] += sum(1 for _, text in rig.sim.rec.events if " FAULT " in text)
+        for name in ("pain", "placement", "skin"):
+            TOTALS[name + "_frames"] += sum(1 for f in rig.sim.rec.frames if f[1] == name)
         rig.check()
 
 

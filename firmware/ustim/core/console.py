@@ -47,7 +47,7 @@ from ustim.core.ticks import ticks_add, ticks_diff
 from ustim.core.usage_log import END_LEASE, END_NAMES, NO_PAIN
 
 LEASE_MS = const(5000)     # default lease (settings.lease_s sets the app's)
-LOG_MAX = const(64)        # records per `log` reply (usage_log.DEFAULT_SLOTS)
+LOG_MAX = const(64)        # records per `log` reply (older ones: `log n before_seq`)
 PROTOCOL = const(1)
 CUSTOM_NUM = const(240)    # usage-log program number of `set` programs: 240 + channel
 # 2020-01-01 and 2100-01-01 (Unix seconds): a `clock` outside is a mistake.
