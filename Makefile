@@ -87,6 +87,13 @@ sim: $(STAMP)
 bench: $(STAMP) build
 	$(BIN)/python -m tools.perf.benchmarks
 
+## bench-rp2: the firmware timed on real MicroPython firmware in an emulated RP2040
+# (UF2=path to an RPI_PICO .uf2; QUICK=1 for a short smoke run) -> out/bench/rp2.json
+.PHONY: bench-rp2
+bench-rp2: $(STAMP)
+	@test -n "$(UF2)" || { echo "make bench-rp2: give UF2=path/to/RPI_PICO-v1.27.0.uf2 (micropython.org/download/RPI_PICO)"; exit 2; }
+	$(BIN)/python -m tools.perf.bench_rp2 --uf2 "$(UF2)" $(if $(QUICK),--quick) $(BENCH_RP2_ARGS)
+
 ## soak: the safety campaign's 8-hour simulated soak (make test runs 1 hour) -> out/campaign/
 .PHONY: soak
 soak: $(STAMP)

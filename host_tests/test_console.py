@@ -59,7 +59,7 @@ def test_read_only_commands():
     assert one(b, "version") == {"ok": True, "firmware": "0.1.0-test", "protocol": 1,
                                  "channels": 2}
     h = one(b, "help")
-    assert "amp <ch> <mA>" in h["commands"] and len(h["commands"]) == 21
+    assert "amp <ch> <mA>" in h["commands"] and len(h["commands"]) == 22
     st = one(b, "status")
     assert [c["state"] for c in st["channels"]] == ["OFF", "OFF"]
     assert st["channels"][0]["ohm"] == 2200
@@ -185,6 +185,24 @@ def test_console_control_off_blocks_output_changes_only():
         assert one(b, line)["ok"], line
     assert one(b, "stop all")["ok"]
     assert b.ctl.chans[0].ch.state == C.OFF
+
+
+def test_sense_needs_bench_mode_only_and_reads_the_host():
+    # Read-only: console control off does not stop it, bench mode off does.
+    b = bench(console=False, bench_mode=False)
+    assert err(b, "sense 1") == ("not_allowed", "bench mode is off: enable it in the "
+                                 "device settings menu")
+    b.host.bench = True
+    assert err(b, "sense 3")[0] == "bad_argument"
+    assert err(b, "sense")[0] == "bad_argument"
+    r = one(b, "sense 2")
+    assert r == {"ok": True, "ch": 2, "state": "OFF", "set_ua": 0, "i_ua": 0, "v_mv": 0,
+                 "phase_us": 200, "compliance_mv": 80000, "max_peak_ua": 80000}
+    b.host.console = True
+    running(b)
+    r = one(b, "sense 1")
+    assert (r["state"], r["set_ua"], r["i_ua"], r["v_mv"], r["phase_us"]) == (
+        "RAMPING", 12500, 12480, 27460, 200)
 
 
 def test_inject_needs_bench_mode_and_goes_through_the_fault_path():

@@ -273,3 +273,26 @@ def test_power_down_sleeps_until_power_is_pressed_then_resets(monkeypatch):
     assert clock.ms == 500                # waited for the release first
     assert sleeps == [200] * 5
     assert machine.watchdog().feeds == 5
+
+
+def test_power_held_past_the_release_wait_does_not_wake_the_board(monkeypatch):
+    # POWER held 5 s after the power-down, beyond the 2 s awake wait: the board
+    # sleeps on; only the press after the release resets it.
+    R.fresh_board(pico)
+    clock = R.FakeTime()
+    monkeypatch.setitem(sys.modules, "time", clock)
+    hw = DeviceHw(pico, console=ListConsole(), display=False, ticks_us=lambda: 0)
+    power = machine.pin(pico.PIN_BUTTONS[0])
+    power.drive(0)
+    slept = []
+
+    def lightsleep(ms):
+        slept.append(ms)
+        t = clock.ms + sum(slept)
+        power.drive(0 if t < 5000 or t >= 6000 else None)
+
+    monkeypatch.setattr(machine, "lightsleep", lightsleep)
+    with pytest.raises(machine.ResetCalled):
+        hw.power_down()
+    assert clock.ms == 2000               # the awake wait, all of it: never released
+    assert clock.ms + sum(slept) == 6000  # reset at the first look after the new press

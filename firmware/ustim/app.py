@@ -188,6 +188,10 @@ class App:
         self._setting(view.SET_LOCK, 1 if on else 0)
         return None
 
+    def sense(self, ch):
+        s = self.hw.sense
+        return self.set_ua[ch], s.i_ua[ch], s.v_mv[ch], self.board.COMPLIANCE_MV
+
     # -- the control tick ------------------------------------------------------
 
     def step(self, now_ms):
@@ -422,7 +426,7 @@ class App:
             self._notice("Keys locked" if m.keys_locked else "Keys unlocked")
             return
         if action == M.A_LOCKED:
-            self._notice("Keys locked", screens.HINT_KEYS_LOCKED)
+            self._notice("Keys locked: hold UP+DOWN 2 s to unlock")
             return
         chans = range(len(ctl.chans)) if m.arg == M.CH_ALL else (m.arg,)
         for ch in chans:
@@ -482,12 +486,13 @@ class App:
             self._notice(refusal[1])
 
     def _notice(self, text, short=None):
-        # short: what the one OLED line shows when text is longer than it.
+        # short: what the OLED shows when text is longer than its notice
+        # lines hold (screens.wrap).
         if text:
             self.notices.append(text)
             if len(self.notices) > 8:
                 self.notices.pop(0)
-            self.view.notice = (short or text)[:view.NAME_CHARS]
+            self.view.notice = short or text
 
     # -- the screen --------------------------------------------------------------
 
@@ -526,7 +531,7 @@ class App:
             pct = self.hw.battery_pct()
             v.battery_pct = pct
             if self.ctl.battery(pct):
-                self._notice("Battery empty: stopped, %d%%" % pct, "Battery: stopped")
+                self._notice("Battery empty: channels stopped at %d%%" % pct)
 
     def _fill_settings(self):
         # At boot and after each change: the view's copy of the settings.
@@ -627,7 +632,9 @@ class App:
         except Exception:           # noqa: BLE001
             return None
         if data:
-            self._notice("Last error: " + data.decode()[:40])
+            text = data.decode()[:40]
+            # The screen names the error's type; selftest and error.txt say more.
+            self._notice("Last error: " + text, "Last error: " + text.split(":", 1)[0])
         return data
 
 

@@ -84,7 +84,7 @@ def check_key_lock_and_channel_lock_in_the_app():
     eq([c.ch.target_ua for c in app.ctl.chans], targets, "the chord changed no amplitude")
     now = _press(app, hw, clock, now, B.B_UP)
     eq([c.ch.target_ua for c in app.ctl.chans], targets, "a locked UP does nothing")
-    eq(app.notices[-1], "Keys locked", "the screen says so")
+    eq(app.notices[-1], "Keys locked: hold UP+DOWN 2 s to unlock", "the screen says how")
     # The console's channel lock, saved like the menu's setting.
     now = _send(app, hw, clock, now, "lock on")
     true(app.settings.lock and app.view.settings[SET_LOCK] == 1, "lock on")

@@ -217,3 +217,22 @@ def check_timer_without_console_control_never_lengthens_a_program():
     b = _bench(console=False)
     eq(json.loads(_one(b, "timer 20"))["error"], "not_allowed", "longer than tka's 15")
     eq(json.loads(_one(b, "timer 15"))["timer_min"], 15, "no program made longer")
+
+
+def check_the_status_reply_is_what_encode_gives():
+    # `status` is formatted in one step per channel (console._status): the text
+    # must be encode()'s, key for key and byte for byte, whatever the values
+    # (None, strings that need escaping, integer program ids).
+    from ustim.core import console as K
+    b = _bench(bench=True)
+    b.send("select 1 tens\namp 1 12.5\nset 2 freq_hz=90\ninject 2 short\n")
+    b.ctl.chans[0].ch.check_reason = 'pads "dry"\n'
+    line = _one(b, "status")
+    st = json.loads(line)
+    eq(st["channels"][0]["check"], 'pads "dry"\n', "escaped")
+    eq([c["state"] for c in st["channels"]], ["OFF", "FAULT"], "states")
+    eq(st["channels"][1]["fault"], "short", "fault")
+    if sys.implementation.name == "micropython":
+        return    # no object_pairs_hook: the byte comparison is CPython's
+    pairs = json.loads(line, object_pairs_hook=lambda kv: tuple(kv))
+    eq(K.encode(list(pairs)) + "\n", line, "as encode() writes it")

@@ -16,6 +16,8 @@ class FakeHost(Host):
         self.notices = []
         self.lock = False
         self.wall = None
+        # (set uA, delivered uA, peak mV, compliance mV) per channel: 12.5 mA into 2.2 kohm
+        self.readings = [(12500, 12480, 27460, 80000), (0, 0, 0, 80000)]
 
     def set_lock(self, on):
         self.lock = on
@@ -48,6 +50,9 @@ class FakeHost(Host):
 
     def notice(self, text):
         self.notices.append(text)
+
+    def sense(self, ch):
+        return self.readings[ch]
 
 
 def add_records(host, count):

@@ -1,4 +1,5 @@
-"""Bench tool: drive a stimulator's console over serial, and verify captures.
+"""Bench tool: drive a stimulator's console over serial, verify captures, and
+characterise the output at the standard test loads.
 
     python -m tools.bench --port /dev/ttyACM0 status
     python -m tools.bench --port /dev/ttyACM0 --json amp 1 12.5
@@ -7,6 +8,8 @@
     python -m tools.bench verify capture.vcd --program tens --channel 1
     python -m tools.bench --port /dev/ttyACM0 diary --plan 2 --png diary.png
     python -m tools.bench diary --file usage.bin
+    python -m tools.bench --port /dev/ttyACM0 characterise --load 500 [--png FILE]
+    python -m tools.bench characterise --sim pico --load 10000
 
 Protocol: docs/protocol.md.
 """

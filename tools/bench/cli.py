@@ -29,7 +29,8 @@ def _parser():
                "start 1, stop all, ...; see docs/protocol.md), and: "
                "monitor [--interval S] [--count N] [--csv FILE]; log [n] [--csv FILE]; "
                "diary [--port P | --file F] [--plan N] [--png FILE] (diary --help); "
-               "verify CAPTURE.vcd --program ID [...] (verify --help)")
+               "verify CAPTURE.vcd --program ID [...] (verify --help); "
+               "characterise --load OHM [--png FILE] [--sim BOARD] (characterise --help)")
     p.add_argument("--port", default=os.environ.get("USTIM_PORT"),
                    help="serial port (default: $USTIM_PORT)")
     p.add_argument("--baud", type=int, default=115200)
@@ -177,6 +178,9 @@ def main(argv=None):
                     args.port = port
                 return _open(args)
             return diary.main(words[1:], link_for)
+        if words[0] == "characterise":
+            from tools.bench.characterise import main as characterise_main
+            return characterise_main(words[1:], lambda: _open(args), as_json=args.json)
         return _one(args, words)
     except LinkError as e:
         print("bench: %s" % e, file=sys.stderr)

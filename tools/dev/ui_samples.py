@@ -5,6 +5,7 @@
 # The values are the worst cases for layout (longest names, largest numbers).
 from ustim.core.programs import PLACEMENTS
 from ustim.core.ui import menu as M
+from ustim.core.ui import screens
 from ustim.core.ui.view import SET_DIARY, SET_LOCK, View
 
 PROGRAMS = ("Conventional", "Acupuncture-like", "Burst TENS", "Alternate 2/100",
@@ -64,6 +65,20 @@ def _home_limits():
     return _menu(M.S_HOME, focus=M.CH_ALL), v
 
 
+# A refused UP, as the buttons get it: four lines shown in turn.
+NOTICE = "channel 1: impedance high: increase blocked (RUNNING)"
+
+
+def _home_notice(line):
+    v = base_view()
+    v.electrode = ["HIGH", "--"]
+    v.notice = NOTICE
+    v.notice_text = NOTICE
+    v.notice_lines = screens.wrap(NOTICE)
+    v.notice_at = line
+    return _menu(M.S_HOME), v
+
+
 def _home_idle():
     v = base_view()
     v.state = [0, 0]
@@ -119,7 +134,7 @@ def _home_battery_refused():
     v.electrode = ["--", "--"]
     v.remaining_s = 0
     v.battery_pct = 8
-    v.notice = "Battery low 8%: "
+    v.notice = "Battery low 8%: a session needs 10% or more, charge first"
     return _menu(M.S_HOME), v
 
 
@@ -129,7 +144,7 @@ def _home_battery_stopped():
     v.target_ua = [24500, 20000]
     v.level_ua = [9800, 8000]
     v.battery_pct = 2
-    v.notice = "Battery: stopped"
+    v.notice = "Battery empty: channels stopped at 2%"
     return _menu(M.S_HOME), v
 
 
@@ -153,6 +168,10 @@ SAMPLES = (
     ("home_ramping", _home_ramping),
     ("home_limits", _home_limits),
     ("home_idle", _home_idle),
+    ("home_notice_1", lambda: _home_notice(0)),
+    ("home_notice_2", lambda: _home_notice(1)),
+    ("home_notice_3", lambda: _home_notice(2)),
+    ("home_notice_4", lambda: _home_notice(3)),
     ("menu", lambda: (_menu(M.S_MENU, cursor=0), base_view())),
     ("menu_power_off", lambda: (_menu(M.S_MENU, cursor=6, top=1, focus=M.CH_ALL), base_view())),
     ("program", lambda: (_menu(M.S_PROGRAM, cursor=2), base_view())),

@@ -48,8 +48,9 @@ def ssd1306_source():
     return src
 
 
-def staged_files(board="pico"):
-    """{device path: bytes} of a deploy, main.py left out, the ssd1306 driver added."""
+def staged_files(board="pico", extra=None):
+    """{device path: bytes} of a deploy, main.py left out, the ssd1306 driver added, and
+    the extra {device path: bytes} (a programs.json, for one)."""
     staged = ROOT / deploy.stage(board)
     files = {}
     for p in sorted(staged.rglob("*")):
@@ -57,12 +58,14 @@ def staged_files(board="pico"):
         if p.is_file() and rel != "main.py":
             files[rel] = p.read_bytes()
     files["lib/ssd1306.py"] = ssd1306_source()
+    files.update(extra or {})
     return files
 
 
-def image_for(board="pico"):
-    """Path of the littlefs image holding the deploy; reused while its files are unchanged."""
-    files = staged_files(board)
+def image_for(board="pico", extra=None):
+    """Path of the littlefs image holding the deploy (and the extra files); reused while its
+    files are unchanged."""
+    files = staged_files(board, extra)
     h = hashlib.sha256()
     for name, data in sorted(files.items()):
         h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
@@ -85,7 +88,8 @@ def image_for(board="pico"):
         with lfs.open(name, "wb") as f:
             f.write(data)
     lfs.unmount()
-    for old in OUT.glob(board + "-*.img"):
-        old.unlink()
+    if extra is None:
+        for old in OUT.glob(board + "-*.img"):
+            old.unlink()
     path.write_bytes(bytes(lfs.context.buffer))
     return path, len(files)

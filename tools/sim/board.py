@@ -15,7 +15,7 @@ import time
 
 import machine
 
-from tools.sim.models.electrode import Electrode, healthy
+from tools.sim.models.electrode import from_scenario, healthy
 from tools.sim.engine import SimPulseEngine
 from tools.sim.sense_wiring import wire_sense
 from ustim.hal.buttons import ButtonPins
@@ -181,9 +181,7 @@ def electrodes_for(scenario, board, seed=1):
     for ch in range(board.CHANNELS):
         spec = scenario.get("electrodes", {}).get(str(ch + 1))
         if spec:
-            out.append(Electrode(rs=spec.get("rs_ohm", 300), rp=spec.get("rp_ohm", 2000),
-                                 cp_nf=spec.get("cp_nf", 100),
-                                 compliance_mv=board.COMPLIANCE_MV, seed=seed + ch))
+            out.append(from_scenario(spec, board.COMPLIANCE_MV, seed + ch))
         else:
             out.append(healthy(seed + ch, board.COMPLIANCE_MV))
     return out

@@ -22,6 +22,7 @@ from tools.sim.models.flash import MemStorage
 from ustim import app as app_mod
 from ustim.core import settings as S
 from ustim.core.ui.menu import SCREEN_NAMES
+from ustim.hal.device import PowerWait
 
 BUTTON_INDEX = {"power": 0, "mode": 1, "up": 2, "down": 3}
 PRESS_MS = 150            # a short press as a finger makes it
@@ -41,6 +42,7 @@ class Simulation:
         st = S.Settings()
         st.set("console", bool(cc))
         st.set("bench", bool(scenario.get("bench_mode", True)))
+        st.set("max_ma", scenario.get("max_ma", st.max_ma))
         S.save(self.storage, st)
         if scenario.get("programs"):
             # On the flash before the first boot, as a user copies it there.
@@ -52,6 +54,8 @@ class Simulation:
         self.boots = 0
         self.down_until = -1      # no power / hung until this time (ms)
         self.asleep = False       # powered down by the firmware: POWER wakes it
+        self.power_wait = None    # the device's look at POWER while powered down
+        self.power_look_ms = 0    # when it looks next
         self.reset_cause = machine.PWRON_RESET
         self.hw = None
         self.app = None
@@ -180,8 +184,13 @@ class Simulation:
             self.down_until = -1
             self._boot(now_ms)
         if self.asleep:
-            # Powered down: only POWER wakes the board, as a fresh boot.
-            if not self.hw.buttons_down[BUTTON_INDEX["power"]]:
+            # Powered down: a press of POWER after its release wakes the
+            # board, as a fresh boot, seen when the device looks (DeviceHw.power_down).
+            if now_ms < self.power_look_ms:
+                return False
+            ms = self.power_wait.look(self.hw.buttons_down[BUTTON_INDEX["power"]])
+            if ms:
+                self.power_look_ms = now_ms + ms
                 return False
             self.asleep = False
             self.reset_cause = machine.DEEPSLEEP_RESET
@@ -201,6 +210,8 @@ class Simulation:
         elif hw.powered_down:
             hw.outputs_off()
             self.asleep = True
+            self.power_wait = PowerWait()
+            self.power_look_ms = now_ms
             self._event("powered down: outputs off until POWER is pressed")
         hw.after_tick(now_ms, SCREEN_NAMES[self.app.menu.screen])
 

@@ -24,7 +24,9 @@ BUTTONS = ("power", "mode", "up", "down")
 CHANGES = ("liftoff", "peel", "dry", "short", "reattach")
 FAULTS = ("open", "short", "overcurrent", "sense")
 RESETS = ("brownout", "watchdog", "power")
-ELECTRODE_FIELDS = {"rs_ohm": (10, 100000), "rp_ohm": (10, 1000000), "cp_nf": (1, 100000)}
+ELECTRODE_FIELDS = {"rs_ohm": (10, 100000), "rp_ohm": (10, 1000000), "cp_nf": (1, 100000),
+                    "load_ohm": (10, 1000000)}
+MAX_MA = (1, 80)     # the device's Max amp setting (ustim.core.settings)
 MAX_DURATION_S = 8 * 3600
 
 
@@ -101,7 +103,7 @@ def validate(data):
     if not isinstance(data, dict):
         raise ScenarioError("scenario: must be a JSON object")
     known = {"name", "description", "board", "duration_s", "electrodes", "battery_mv",
-             "console_control", "bench_mode", "programs", "events"}
+             "console_control", "bench_mode", "max_ma", "programs", "events"}
     extra = sorted(set(data) - known)
     if extra:
         raise ScenarioError("%s: unknown field" % extra[0])
@@ -113,6 +115,10 @@ def validate(data):
         if not isinstance(data.get(flag, True), bool):
             raise ScenarioError("%s: must be true or false" % flag)
     _num("battery_mv", data.get("battery_mv", 4000), 0, 20000)
+    if "max_ma" in data:
+        if not isinstance(data["max_ma"], int) or isinstance(data["max_ma"], bool):
+            raise ScenarioError("max_ma: must be a whole number of mA, got %r" % data["max_ma"])
+        _num("max_ma", data["max_ma"], *MAX_MA)
     if "programs" in data and not (isinstance(data["programs"], str) and data["programs"]):
         raise ScenarioError("programs: must be the path of a programs.json file")
     electrodes = data.get("electrodes", {})
@@ -127,6 +133,9 @@ def validate(data):
             if field not in ELECTRODE_FIELDS:
                 raise ScenarioError("electrodes.%s.%s: unknown field" % (key, field))
             _num("electrodes.%s.%s" % (key, field), value, *ELECTRODE_FIELDS[field])
+        if "load_ohm" in model and len(model) > 1:
+            raise ScenarioError("electrodes.%s.load_ohm: a plain resistor has no %s" % (
+                key, ", ".join(sorted(set(model) - {"load_ohm"}))))
     events = data.get("events", [])
     if not isinstance(events, list):
         raise ScenarioError("events: must be a list")

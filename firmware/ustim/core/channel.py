@@ -73,7 +73,7 @@ R_ABOVE_LIMIT = "above the amplitude limit"
 R_NEGATIVE = "amplitude below zero"
 R_AT_MAX = "already at the amplitude limit"
 R_AT_ZERO = "already at zero"
-R_HIGH_Z = "electrode impedance high: increase blocked"
+R_HIGH_Z = "impedance high: increase blocked"   # fits the OLED notice (4 lines)
 R_BAD_FAULT = "unknown fault kind"
 R_NO_LIMIT = "no accepted pulse spec"
 

@@ -51,10 +51,11 @@ class Rejected:
         self.tag = None    # the entry's id, or "#n" when it has no valid one
 
     def short(self):
-        """The refusal for the OLED's one notice line: program and field."""
+        """The refusal for the OLED's notice: program and field (a field name
+        from the file cut to a screen line)."""
         if self.tag is None:
             return "Bad program file"
-        return "%s: %s" % (self.tag, self.field or "refused")
+        return "%s: %s" % (self.tag, self.field[:16] if self.field else "refused")
 
     def __str__(self):
         where = "programs.json" if self.program is None else "program %s" % self.program

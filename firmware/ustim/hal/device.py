@@ -24,8 +24,33 @@ I2C_HZ = const(400000)       # the SSD1306's fast mode
 # choice, the same figures as the simulator's battery model).
 BATTERY_EMPTY_MV = const(3300)
 BATTERY_FULL_MV = const(4150)
-RELEASE_WAIT_MS = const(2000)   # power_down waits this long for POWER to be let go
-SLEEP_POLL_MS = const(200)      # power_down wakes this often to look at POWER
+RELEASE_WAIT_MS = const(2000)   # power_down waits this long, awake, for POWER to be let go
+RELEASE_POLL_MS = const(10)     # and looks at POWER this often meanwhile
+SLEEP_POLL_MS = const(200)      # then sleeps, waking this often to look at POWER
+
+
+class PowerWait:
+    """When a board powered down wakes: on a press of POWER that follows a
+    release. The hold that powered it down is no press, however long it lasts
+    (a board that woke while POWER is still held would power up in the user's
+    hand). look(down) is called at each look at POWER; it returns 0 to wake,
+    else the ms until the next look: RELEASE_POLL_MS, awake, while waiting up
+    to RELEASE_WAIT_MS for the release, then SLEEP_POLL_MS of light sleep.
+    The simulated board (tools/sim/run.py) looks through the same object."""
+
+    def __init__(self):
+        self.released = False
+        self.waited_ms = 0
+
+    def look(self, down):
+        if not down:
+            self.released = True
+        elif self.released:
+            return 0
+        if not self.released and self.waited_ms < RELEASE_WAIT_MS:
+            self.waited_ms += RELEASE_POLL_MS
+            return RELEASE_POLL_MS
+        return SLEEP_POLL_MS
 
 
 class HvEnable:
@@ -136,21 +161,23 @@ class DeviceHw:
             raise err
 
     def power_down(self):
-        """Outputs are off (App.power_down). Sleep until POWER is pressed, then
-        reset: the board boots as from power-on, every channel OFF."""
+        """Outputs are off (App.power_down). Sleep until POWER is pressed again
+        after its release (PowerWait), then reset: the board boots as from
+        power-on, every channel OFF."""
         import time
-        waited = 0
-        while self._power_btn.value() == 0 and waited < RELEASE_WAIT_MS:
-            time.sleep_ms(10)
-            waited += 10
+        wait = PowerWait()
         while True:
-            machine.lightsleep(SLEEP_POLL_MS)
+            ms = wait.look(self._power_btn.value() == 0)
+            if not ms:
+                machine.reset()
+            if ms != SLEEP_POLL_MS:
+                time.sleep_ms(ms)       # at most RELEASE_WAIT_MS: within the watchdog's time
+                continue
+            machine.lightsleep(ms)
             # Sleeping with the outputs off is not a hung controller: feed so
             # the watchdog does not turn power-down into a reboot loop.
             if self.wdt is not None:
                 self.wdt.feed()
-            if self._power_btn.value() == 0:
-                machine.reset()
 
 
 def _battery_adc(board):

@@ -190,6 +190,15 @@ def resistor(ohm, compliance_mv=80000, seed=1, noise=True):
                      noise=noise, drift_pct=0.0)
 
 
+def from_scenario(spec, compliance_mv, seed):
+    """The model a scenario's electrodes entry describes (docs/scenarios.md):
+    a plain resistor for load_ohm, else a Randles circuit."""
+    if "load_ohm" in spec:
+        return resistor(spec["load_ohm"], compliance_mv, seed)
+    return Electrode(rs=spec.get("rs_ohm", 300), rp=spec.get("rp_ohm", 2000),
+                     cp_nf=spec.get("cp_nf", 100), compliance_mv=compliance_mv, seed=seed)
+
+
 def healthy(seed, compliance_mv=80000, drift_pct=15.0):
     """A gel pad with seeded values inside the plausible ranges."""
     rng = random.Random(seed * 7919 + 1)

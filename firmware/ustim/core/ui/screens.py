@@ -32,6 +32,12 @@ HINT_HOME = "hold MODE: menu"
 HINT_KEYS_LOCKED = "UP+DN 2s:unlock"   # the keys are locked: how to unlock them
 LINKED = "1+2"                        # channel lock in force (view.linked)
 
+# A notice longer than a line is cut at spaces into at most NOTICE_LINES
+# lines, shown in turn on the home screen's bottom line, each for NOTICE_LOOKS
+# UI looks (100 ms each): 1.5 s a line, a 4-line reason read in 6 s.
+NOTICE_LINES = const(4)
+NOTICE_LOOKS = const(15)
+
 # What happened / what to do, by ustim.core.channel fault kind (2 lines each).
 FAULT_WHAT = ("", "Electrode off", "Leads shorted", "Over-current", "Sense failure",
               "Internal error")
@@ -217,7 +223,24 @@ def _home_bottom(fb, m, v):
         battery(fb, 78, 49, pct)
         num(fb, pct, 12, 6, 3)
         text(fb, "%", 15, 6)
-    line = v.notice if v.notice else (HINT_KEYS_LOCKED if m.keys_locked else HINT_HOME)
+    note = v.notice
+    if not note:
+        line = HINT_KEYS_LOCKED if m.keys_locked else HINT_HOME
+    else:
+        # Cut into lines once per notice (an identity test per look); then
+        # only a count per look, and a redraw when the next line is due.
+        if note is not v.notice_text:
+            v.notice_text = note
+            v.notice_lines = wrap(note)
+            v.notice_at = 0
+            v.notice_looks = 0
+        lines = v.notice_lines
+        if len(lines) > 1:
+            v.notice_looks += 1
+            if v.notice_looks >= NOTICE_LOOKS:
+                v.notice_looks = 0
+                v.notice_at = (v.notice_at + 1) % len(lines)
+        line = lines[v.notice_at] if lines else HINT_HOME
     if d[_T_SLOT + 2] != line:
         d[_T_SLOT + 2] = line
         if not clean:
@@ -231,6 +254,30 @@ def _home_bottom(fb, m, v):
             fb.fill_rect(48, 48, 24, 8, 0)
         if link:
             text(fb, LINKED, 6, 6)
+
+
+def wrap(s, cols=COLS):
+    """s cut at spaces into lines of at most `cols` characters (a word longer
+    than a line is cut), at most NOTICE_LINES of them; what does not fit is
+    left out (host_tests/test_notice_fits.py keeps every notice within)."""
+    out = []
+    n = len(s)
+    i = 0
+    while len(out) < NOTICE_LINES:
+        while i < n and s[i] == " ":
+            i += 1
+        if i >= n:
+            break
+        end = i + cols
+        if end >= n:
+            out.append(s[i:].rstrip())
+            break
+        j = s.rfind(" ", i, end + 1)
+        if j <= i:
+            j = end
+        out.append(s[i:j].rstrip())
+        i = j
+    return tuple(out)
 
 
 def home(fb, m, v, part=0):

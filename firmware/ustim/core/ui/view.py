@@ -2,11 +2,12 @@
 # (never the channels, programs or settings modules), so it does not depend on
 # their APIs. Every field exists from __init__; per-channel fields are lists
 # the app updates in place. Strings must fit the field widths below (the app
-# cuts longer ones: 16 characters is a full OLED line).
+# cuts longer ones: 16 characters is a full OLED line), but for the notice,
+# which the home screen shows line by line (screens.wrap).
 from micropython import const
 
 CHANNELS = const(2)
-NAME_CHARS = const(16)       # program names, log lines, notice
+NAME_CHARS = const(16)       # program names, log lines
 ELECTRODE_CHARS = const(5)   # electrode status per channel ("OK", "HIGH", "OPEN")
 LOG_LINES = const(12)
 BATTERY_LOW_PCT = const(15)  # project choice: below this the low-battery screen shows
@@ -56,7 +57,13 @@ class View:
         self.settings = [50, 1, 128, 0, 0, 60, 5, 0, 0, 4]
         self.pad_names = ("4x4", "5x5", "5x9", "5x10", "10x10")
         self.board_max_ma = 80
-        self.notice = ""               # one line for the home screen ("" : none)
+        self.notice = ""               # what the home screen's bottom line says ("": none)
+        # The notice cut into lines (screens.wrap) and the one shown: kept
+        # here, so the screens module itself holds no state.
+        self.notice_text = ""          # the notice notice_lines were cut from
+        self.notice_lines = ()
+        self.notice_at = 0             # index in notice_lines of the line shown
+        self.notice_looks = 0          # UI looks it has been shown for
         self.version = ""
         self.log_serial = 0            # bumped whenever the log lines are rewritten
         # What each home screen field shows now (screens.update_home): kept

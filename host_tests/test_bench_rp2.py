@@ -1,0 +1,46 @@
+# The parts of `make bench-rp2` that run on the PC: reading the guest's tagged
+# lines into figures, and the budget rows. (The emulated runs themselves are
+# too slow for make test: some 35 times slower than real time.)
+import pytest
+
+from tools.perf import bench_rp2 as B
+
+
+def _dump(hist, run):
+    return "@TICKS %s\n@HIST %s\n" % (" ".join(str(x) for x in run),
+                                      " ".join("%d:%d" % kv for kv in hist.items()))
+
+
+def test_tick_figures_come_from_the_histogram():
+    # 100 ticks: 90 in the 1.00-1.01 ms bin, 9 at 3 ms, one at 7.5 ms.
+    text = _dump({100: 90, 300: 9, 750: 1}, (100, 0, 7512, 48, 48, 2400))
+    s = B.tick_stats(text)
+    assert s["ticks"] == 100
+    assert s["min_ms"] == 1.0
+    assert s["median_ms"] == pytest.approx(1.005)
+    assert s["p99_ms"] == pytest.approx(3.005)
+    assert s["max_ms"] == 7.512                 # exact, not from the histogram
+    assert s["display_bytes_per_tick_mean"] == 24.0
+
+
+def test_budget_rows_say_what_is_not_met():
+    case = {"ticks": 1000, "min_ms": 1.0, "median_ms": 2.0, "p99_ms": 4.0, "max_ms": 6.1,
+            "bytes_allocated": 0, "display_bytes_per_tick_max": 48,
+            "status_sent": 100, "status_answered": 100}
+    result = {"ticks": {"boot": {"mem_free_after_boot": 90000},
+                        "cases": {"+ keys + status every 100 ms": case}},
+              "alloc": {"presets": {"tens": {"bytes_per_1000_ticks": 0},
+                                    "mod": {"bytes_per_1000_ticks": 64}}},
+              "train": {"seconds": 60, "gaps": 0, "late": 0, "pulses": 9000,
+                        "interval_max_us": 6667.0, "fifo_min": 1}}
+    met = {r["figure"]: r["met"] for r in B.rows_for(result)}
+    assert met["rp2 free heap after boot, display on"] is False
+    assert met["rp2 tick, running + keys + console: worst"] is False
+    assert met["rp2 tick, running + keys + console: median"] is True
+    assert met["rp2 bytes allocated per 1000 running ticks, worst preset"] is False
+    assert met["rp2 150 Hz train, 60 s with UI: gaps"] is True
+
+
+def test_a_missing_firmware_file_is_exit_2(tmp_path, capsys):
+    assert B.main(["--uf2", str(tmp_path / "none.uf2")]) == 2
+    assert "no firmware file" in capsys.readouterr().err

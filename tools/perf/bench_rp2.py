@@ -1,0 +1,395 @@
+"""`make bench-rp2 UF2=path/to/RPI_PICO-v1.27.0.uf2`: the firmware timed on the target.
+
+The given MicroPython firmware boots in an emulated RP2040 (PyPI rp2040py: Cortex-M0+
+instruction cycles at 125 MHz, no flash wait states, so a best case for a board), with the
+pico deploy on its flash filesystem (tools/perf/rp2_image.py) and the board's wiring around
+the chip (tools/perf/rp2_board.py: the OLED on I2C with its bus time, a resistive load behind
+the sense inputs, the buttons, the pulse pads). tools/perf/rp2_guest.py builds the App the
+way ustim.boot does and steps it on the 10 ms cadence; every figure is emulated time read
+with time.ticks_us() inside the guest, so the I2C bus time of each display write is in the
+tick that made it.
+
+Three emulator sessions, run in parallel with --jobs:
+- "ticks": idle; ch1 mod + ch2 alt at 30 mA; the same with a key press every 200 ms (the UI
+  redrawing); the same with a `status` line every 100 ms on the USB port as well; then
+  running on to 10,000 ticks for the free heap.
+- "alloc": per preset, both channels at 30 mA, bytes allocated with gc disabled.
+- "train": a 150 Hz program on ch1 (programs.json) with the UI redrawing for --train-s
+  emulated seconds: every interval between pulses, and the PIO TX FIFO level at each pulse.
+
+Results: out/bench/rp2.json (and the "rp2" part of out/bench/bench.json) and a table.
+The emulator runs some 30-40 times slower than real time: the default run takes about an
+hour of wall time on one core; --quick shortens every run to a smoke test.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from tools.perf import rp2_board, rp2_image
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "out" / "bench"
+GUEST = Path(__file__).with_name("rp2_guest.py")
+PRESETS = ("tens", "acu", "burst", "alt", "mod", "oa", "tka", "short")
+UA = 30000
+LED = 25                  # the guest holds it high while the measured ticks run
+KEY_EVERY_MS = 200
+KEY_HOLD_MS = 60
+STATUS_EVERY_MS = 100
+UP, DOWN = 2, 3           # indices in the board's PIN_BUTTONS
+BIN_US = 10               # the guest's tick histogram resolution
+TRAIN_HZ = 150
+TRAIN_PROGRAMS = {"programs": [{"id": "t150", "name": "Bench 150 Hz", "kind": "TENS",
+                                "freq_hz": TRAIN_HZ, "phase_us": 200, "minutes": 60}]}
+MS = 1_000_000            # ns
+# While the CPU sleeps the emulator jumps to the next alarm and steps each PIO state
+# machine once per jump: an alarm at least once per state machine cycle (1 us at the
+# engine's 1 MHz) keeps the pulse train on time (the train session checks every interval).
+PACE_NS = 990
+
+
+class Stimulus:
+    """Key presses and console lines timed on the emulated clock, active while the LED
+    pad is high (the guest's measured ticks)."""
+
+    def __init__(self, dev, board, keys=False, status=False):
+        self.clock = dev.simulator.clock
+        self.cdc = dev.cdc
+        self.buttons = rp2_board.Buttons(dev.mcu, board)
+        self.keys = keys
+        self.status = status
+        self.on = False
+        self.presses = 0
+        self.lines = 0
+        self._next_key = UP
+        self._key_alarm = self.clock.create_alarm(self._key)
+        self._status_alarm = self.clock.create_alarm(self._line)
+        dev.mcu.gpio[LED].add_listener(self._led)
+
+    def _led(self, value, _old):
+        on = int(value) == 1
+        if on == self.on:
+            return
+        self.on = on
+        if on:
+            if self.keys:
+                self._key_alarm.schedule(KEY_EVERY_MS * MS)
+            if self.status:
+                self._status_alarm.schedule(STATUS_EVERY_MS * MS)
+        else:
+            self._key_alarm.cancel()
+            self._status_alarm.cancel()
+            for i in (UP, DOWN):
+                self.buttons.set(i, False)
+
+    def _key(self):
+        if not self.on:
+            return
+        key = self._next_key
+        self.buttons.set(key, True)
+        self.presses += 1
+        release = self.clock.create_alarm(lambda: self.buttons.set(key, False))
+        release.schedule(KEY_HOLD_MS * MS)
+        self._next_key = DOWN if key == UP else UP
+        self._key_alarm.schedule(KEY_EVERY_MS * MS)
+
+    def _line(self):
+        if not self.on:
+            return
+        for b in b"status\n":
+            self.cdc.send_serial_byte(b)
+        self.lines += 1
+        self._status_alarm.schedule(STATUS_EVERY_MS * MS)
+
+
+class Rig:
+    """One emulated Pico with the deploy on its flash and the board's wiring around it."""
+
+    def __init__(self, uf2, extra=None):
+        from rp2040py.boards import BOARDS, resolve_firmware
+        from rp2040py.device import MicroPythonDevice
+
+        from tools.dev import deploy
+        self.board = deploy.load_board(deploy.board_path("pico"))
+        image, self.files = rp2_image.image_for("pico", extra)
+        spec = resolve_firmware(BOARDS["pico"], "micropython", str(uf2))
+        self.dev = MicroPythonDevice(board=spec, filesystem=str(image))
+        mcu = self.dev.mcu
+        b = self.board
+        self.oled = rp2_board.Oled(mcu, b.I2C_ID, b.OLED_ADDR)
+        self.load = rp2_board.Load(mcu, b)
+        self.pulses = rp2_board.Pulses(mcu, b)
+        self.pacer = rp2_board.Pacer(self.dev.simulator.clock, PACE_NS)
+
+    async def start(self):
+        await self.dev.astart(timeout=600)
+        await self.call(GUEST.read_text(), 600)
+
+    async def call(self, src, timeout=3600):
+        out, err = await self.dev.aexec(src, timeout=timeout)
+        if err.strip():
+            raise RuntimeError("guest error: %s" % err.decode(errors="replace").strip())
+        return out.decode(errors="replace")
+
+
+def tagged(text, tag):
+    """The fields of every line that starts with @tag."""
+    return [line.split()[1:] for line in text.splitlines() if line.startswith("@" + tag + " ")]
+
+
+def tick_stats(dump):
+    """min / median / p99 / max from the guest's histogram (BIN_US resolution; max exact)."""
+    run = [int(x) for x in tagged(dump, "TICKS")[0]]
+    hist = tagged(dump, "HIST")[0]
+    bins = sorted((int(k), int(v)) for k, v in (f.split(":") for f in hist))
+    n = sum(v for _, v in bins)
+
+    def at(q):
+        want = q * n
+        seen = 0
+        for k, v in bins:
+            seen += v
+            if seen >= want:
+                return (k + 0.5) * BIN_US / 1000
+        return None
+
+    ticks, alloc, worst, worst_bytes, most, total = run
+    return {"ticks": ticks, "bytes_allocated": alloc,
+            "min_ms": bins[0][0] * BIN_US / 1000 if bins else None,
+            "median_ms": at(0.5), "p99_ms": at(0.99), "max_ms": worst / 1000,
+            "display_bytes_in_worst_tick": worst_bytes, "display_bytes_per_tick_max": most,
+            "display_bytes_per_tick_mean": round(total / ticks, 1) if ticks else 0}
+
+
+def run_line(text):
+    ticks, alloc, free, worst, overruns, failed = tagged(text, "RUN")[-1]
+    return {"ticks": int(ticks), "bytes_allocated": int(alloc), "mem_free": int(free),
+            "app_worst_tick_us": int(worst), "app_overruns": int(overruns),
+            "failed": None if failed == "-" else failed}
+
+
+async def _boot(rig, display=True):
+    await rig.start()
+    out = await rig.call("bench_boot(%d)" % display)
+    free0, free1, disp, version, mp = tagged(out, "BOOT")[0]
+    if display and disp != "1":
+        raise RuntimeError("the OLED was not found on the emulated I2C bus")
+    return {"mem_free_before_app": int(free0), "mem_free_after_boot": int(free1),
+            "firmware": version, "micropython": mp.replace("_", " "), "files": rig.files}
+
+
+async def _measure(rig, n, no_gc=False):
+    out = await rig.call("bench_run(%d, %s)" % (n, no_gc))
+    stats = tick_stats(await rig.call("bench_dump()"))
+    stats.update(run_line(out))
+    return stats, out
+
+
+async def _start(rig, pids):
+    out = await rig.call("bench_start(%r, %d)" % (list(pids), UA))
+    refused = tagged(out, "REFUSED")
+    if refused:
+        raise RuntimeError("start refused: %s" % refused)
+
+
+async def _ticks_session(uf2, n, heap_ticks):
+    rig = Rig(uf2)
+    res = {"boot": await _boot(rig)}
+    cases = res["cases"] = {}
+    cases["idle"], _ = await _measure(rig, n)
+    await _start(rig, ("mod", "alt"))
+    cases["ramping (mod + alt)"], _ = await _measure(rig, 300)
+    cases["running mod + alt 30 mA"], _ = await _measure(rig, n)
+    stim = Stimulus(rig.dev, rig.board, keys=True)
+    cases["+ key press every 200 ms"], _ = await _measure(rig, n)
+    stim.keys = False
+    stim2 = Stimulus(rig.dev, rig.board, keys=True, status=True)
+    both, out = await _measure(rig, n)
+    both["status_sent"] = stim2.lines
+    both["status_answered"] = sum(1 for line in out.splitlines() if line.startswith('{"'))
+    both["key_presses"] = stim2.presses
+    cases["+ keys + status every 100 ms"] = both
+    stim2.keys = stim2.status = False
+    done = 300 + 3 * n
+    if heap_ticks > done:
+        longrun, _ = await _measure(rig, heap_ticks - done)
+        res["heap_after_%d_ticks" % heap_ticks] = longrun["mem_free"]
+        res["running_on"] = longrun
+    out = await rig.call("bench_state()\nbench_heap()")
+    res["state"] = " ".join(tagged(out, "STATE")[0])
+    res["mem_free_after_collect"] = int(tagged(out, "HEAP")[0][0])
+    rig.dev.stop()
+    return res
+
+
+async def _alloc_session(uf2, n):
+    rig = Rig(uf2)
+    res = {"boot": await _boot(rig)}
+    per = res["presets"] = {}
+    for pid in PRESETS:
+        await _start(rig, (pid, pid))
+        await _measure(rig, 100)
+        stats, _ = await _measure(rig, n, no_gc=True)
+        per[pid] = {"ticks": stats["ticks"], "bytes_allocated": stats["bytes_allocated"],
+                    "bytes_per_1000_ticks": round(stats["bytes_allocated"] * 1000 / stats["ticks"]),
+                    "median_ms": stats["median_ms"], "max_ms": stats["max_ms"]}
+        await rig.call("bench_stop()")
+        await _measure(rig, 150)
+    rig.dev.stop()
+    return res
+
+
+async def _train_session(uf2, seconds):
+    extra = {"programs.json": json.dumps(TRAIN_PROGRAMS).encode()}
+    rig = Rig(uf2, extra)
+    res = {"boot": await _boot(rig)}
+    await _start(rig, ("t150", None))
+    await _measure(rig, 300)            # the start ramp
+    rig.pulses.edges[0].clear()
+    rig.pulses.fifo_at_a[0].clear()
+    Stimulus(rig.dev, rig.board, keys=True)
+    stats, _ = await _measure(rig, seconds * 100)
+    rises = [t for t, role, v in rig.pulses.edges[0] if role == "A" and v == 1]
+    gaps = [(b - a) / 1000 for a, b in zip(rises, rises[1:], strict=False)]
+    period = (1000000 + TRAIN_HZ - 1) // TRAIN_HZ
+    fifo = rig.pulses.fifo_at_a[0]
+    res.update({"seconds": seconds, "pulses": len(rises), "period_us": period,
+                "interval_min_us": min(gaps) if gaps else None,
+                "interval_max_us": max(gaps) if gaps else None,
+                "gaps": sum(1 for g in gaps if g > 1.5 * period),
+                # a pulse later than its period (+1 us for the pacing): the FIFO ran dry
+                "late": sum(1 for g in gaps if g > period + 1),
+                "fifo_min": min(fifo) if fifo else None, "ticks": stats})
+    rig.dev.stop()
+    return res
+
+
+def _session(name, args):
+    t0 = time.monotonic()
+    coro = {"ticks": lambda: _ticks_session(args["uf2"], args["n"], args["heap_ticks"]),
+            "alloc": lambda: _alloc_session(args["uf2"], args["alloc_ticks"]),
+            "train": lambda: _train_session(args["uf2"], args["train_s"])}[name]()
+    res = asyncio.run(coro)
+    res["wall_s"] = round(time.monotonic() - t0, 1)
+    return name, res
+
+
+def _fmt(v):
+    return "-" if v is None else ("%.2f" % v if isinstance(v, float) else str(v))
+
+
+def table(result):
+    lines = ["uStim %s on an emulated RP2040 (rp2040py), %s" % (
+        result["firmware"], result["micropython"]), "",
+        "| case | ticks | min ms | median ms | p99 ms | max ms | display B/tick max | "
+        "B alloc |", "|---|---|---|---|---|---|---|---|"]
+    for name, c in result.get("ticks", {}).get("cases", {}).items():
+        lines.append("| %s | %d | %s | %s | %s | %s | %d | %d |" % (
+            name, c["ticks"], _fmt(c["min_ms"]), _fmt(c["median_ms"]), _fmt(c["p99_ms"]),
+            _fmt(c["max_ms"]), c["display_bytes_per_tick_max"], c["bytes_allocated"]))
+    lines.append("")
+    for row in result["rows"]:
+        met = "-" if row["met"] is None else ("yes" if row["met"] else "NO")
+        lines.append("%-58s %14s %-6s budget %-10s %s" % (
+            row["figure"], _fmt(row["value"]), row["unit"], row["budget"], met))
+    return "\n".join(lines)
+
+
+def rows_for(result):
+    rows = []
+
+    def row(name, value, unit, budget, met):
+        rows.append({"figure": name, "value": value, "unit": unit, "budget": budget,
+                     "met": met})
+
+    t = result.get("ticks")
+    if t:
+        row("rp2 free heap after boot, display on", t["boot"]["mem_free_after_boot"], "bytes",
+            ">= 122880", t["boot"]["mem_free_after_boot"] >= 122880)
+        for k, v in t.items():
+            if k.startswith("heap_after_"):
+                row("rp2 free heap after %s running" % k[len("heap_after_"):].replace("_", " "),
+                    v, "bytes", "-", None)
+        c = t["cases"]["+ keys + status every 100 ms"]
+        row("rp2 tick, running + keys + console: worst", c["max_ms"], "ms", "<= 5.0",
+            c["max_ms"] <= 5.0)
+        row("rp2 tick, running + keys + console: median", c["median_ms"], "ms", "<= 2.5",
+            c["median_ms"] <= 2.5)
+        row("rp2 status lines answered", "%d / %d" % (c["status_answered"], c["status_sent"]),
+            "lines", "all", c["status_answered"] >= c["status_sent"] - 1)
+    a = result.get("alloc")
+    if a:
+        worst = max(p["bytes_per_1000_ticks"] for p in a["presets"].values())
+        row("rp2 bytes allocated per 1000 running ticks, worst preset", worst, "bytes", "0",
+            worst == 0)
+    tr = result.get("train")
+    if tr:
+        row("rp2 150 Hz train, %d s with UI: gaps" % tr["seconds"], tr["gaps"], "gaps", "0",
+            tr["gaps"] == 0 and tr["pulses"] > 0)
+        row("rp2 150 Hz train: pulses later than their period", "%d of %d (longest %s us)" % (
+            tr["late"], tr["pulses"], _fmt(tr["interval_max_us"])), "pulses", "0",
+            tr["late"] == 0)
+        row("rp2 150 Hz train: smallest TX FIFO level at a pulse", tr["fifo_min"], "words",
+            "> 0", (tr["fifo_min"] or 0) > 0)
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tools.perf.bench_rp2", description=__doc__.split(
+        "\n")[0])
+    ap.add_argument("--uf2", required=True, help="MicroPython RPI_PICO firmware (.uf2)")
+    ap.add_argument("--ticks", type=int, default=1000, help="ticks per timed case (1000)")
+    ap.add_argument("--heap-ticks", type=int, default=10000,
+                    help="running ticks before the heap figure (10000)")
+    ap.add_argument("--alloc-ticks", type=int, default=1000,
+                    help="ticks per preset with gc disabled (1000)")
+    ap.add_argument("--train-s", type=int, default=60, help="150 Hz train length, s (60)")
+    ap.add_argument("--sessions", default="ticks,alloc,train")
+    ap.add_argument("--jobs", type=int, default=1, help="sessions run at once (1)")
+    ap.add_argument("--quick", action="store_true", help="short runs: a smoke test")
+    args = ap.parse_args(argv)
+    uf2 = Path(args.uf2)
+    if not uf2.is_file():
+        print("bench-rp2: no firmware file %s (give UF2=path/to/RPI_PICO .uf2)" % uf2,
+              file=sys.stderr)
+        return 2
+    if args.quick:
+        args.ticks, args.heap_ticks, args.alloc_ticks, args.train_s = 100, 0, 100, 2
+    names = [s for s in args.sessions.split(",") if s]
+    bad = [s for s in names if s not in ("ticks", "alloc", "train")]
+    if bad:
+        print("bench-rp2: unknown session %s (ticks, alloc, train)" % ",".join(bad),
+              file=sys.stderr)
+        return 2
+    params = {"uf2": str(uf2.resolve()), "n": args.ticks, "heap_ticks": args.heap_ticks,
+              "alloc_ticks": args.alloc_ticks, "train_s": args.train_s}
+    t0 = time.monotonic()
+    rp2_image.image_for("pico")
+    result = {"uf2": uf2.name}
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for name, res in pool.map(_session, names, [params] * len(names)):
+            result[name] = res
+    boot = result[names[0]]["boot"]
+    result["firmware"] = boot["firmware"]
+    result["micropython"] = boot["micropython"]
+    result["rows"] = rows_for(result)
+    result["wall_s"] = round(time.monotonic() - t0, 1)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "rp2.json").write_text(json.dumps(result, indent=1) + "\n")
+    bench = OUT / "bench.json"
+    if bench.exists():
+        whole = json.loads(bench.read_text())
+        whole["rp2"] = result
+        bench.write_text(json.dumps(whole, indent=1) + "\n")
+    print(table(result))
+    print("\nwrote %s (%.0f s)" % (OUT / "rp2.json", result["wall_s"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
