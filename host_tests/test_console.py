@@ -59,7 +59,7 @@ def test_read_only_commands():
     assert one(b, "version") == {"ok": True, "firmware": "0.1.0-test", "protocol": 1,
                                  "channels": 2}
     h = one(b, "help")
-    assert "amp <ch> <mA>" in h["commands"] and len(h["commands"]) == 20
+    assert "amp <ch> <mA>" in h["commands"] and len(h["commands"]) == 22
     st = one(b, "status")
     assert [c["state"] for c in st["channels"]] == ["OFF", "OFF"]
     assert st["channels"][0]["ohm"] == 2200
@@ -284,7 +284,7 @@ def test_internal_error_stops_outputs():
     b = bench()
     running(b)
 
-    def broken(n):
+    def broken(n, before=-1):
         raise RuntimeError("sensor gone")
 
     b.host.log_records = broken

@@ -235,7 +235,7 @@ def _sweep_settings(app):
         app.storage = app.log.storage = _FailingStorage(write_error=err)
         app._setting(view.SET_CONTRAST, 100)
         app.log.opened = False
-        app.ctl.finished.append((0, 1, 60, 10000, 9000, 100, 0))
+        app.ctl.finished.append((0, 1, 60, 10000, 9000, 100, 0, usage_log.END_TIMER))
         app._write_log(60000)
 
 
@@ -253,6 +253,26 @@ def _sweep_console(app):
     app.console._lease_over()
 
 
+def _sweep_knee(app):
+    # Key lock, the battery stop, and the diary's and skin reminder's amends
+    # of a record no longer in the log.
+    for locked in (True, False):
+        app.menu.keys_locked = locked
+        app._act(M.A_KEYLOCK)
+    app._act(M.A_LOCKED)
+    ctl = app.ctl
+    assert ctl.select_program(0, ctl.programs[0]) is None
+    assert ctl.start(0) is None
+    app.hw.battery_pct = lambda: 2
+    app._bat_due = 0
+    app._fill_view()
+    app._ask_after = [999]
+    app._pain_after(5)
+    app._skin = 1
+    app.log.last_seq[0] = 999
+    app._pads_moved()
+
+
 @pytest.fixture(scope="module")
 def harvest():
     mp = pytest.MonkeyPatch()
@@ -264,6 +284,7 @@ def harvest():
         _sweep_commands(app)
         _sweep_console(boot())
         _sweep_settings(boot())
+        _sweep_knee(boot())
         yield spy
     finally:
         mp.undo()

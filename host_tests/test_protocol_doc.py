@@ -39,6 +39,10 @@ def _device(b, what):
         assert b.ctl.electrode_check(int(w[2]) - 1, w[1] == "ok") is None
     elif w[0] in ("console", "bench"):
         setattr(b.host, w[0], w[1] == "on")
+    elif w[0] == "battery":
+        b.ctl.start_min_pct = limits.BATTERY_START_PCT
+        b.ctl.stop_pct = limits.BATTERY_STOP_PCT
+        b.ctl.battery(int(w[1].rstrip("%")))
     else:
         raise AssertionError("unknown device step %r" % what)
 

@@ -37,11 +37,11 @@ from ustim.core.buttons import Buttons
 from ustim.core.console import Console
 from ustim.core.controller import Controller
 from ustim.core.electrode_guard import NO_EVENT, ElectrodeGuard
-from ustim.core.programs import PRESETS
+from ustim.core.programs import PLACEMENTS, PRESETS
 from ustim.core.ticks import ticks_diff
 from ustim.core.ui import menu as M
 from ustim.core.ui import screens, view
-from ustim.core.usage_log import UsageLog
+from ustim.core.usage_log import DEFAULT_SLOTS, NO_PAIN, PAD_UNIT_S, UsageLog
 from ustim.core.watchdog import config
 
 TICK_MS = const(10)
@@ -83,16 +83,34 @@ class App:
         # A board's own session cap may be below the setting: the lower one holds.
         self._report(self.ctl.set_session_cap(min(self.settings.session_s(),
                                                   self.env.max_session_s)))
+        ctl = self.ctl
+        ctl.start_min_pct = getattr(board, "BATTERY_START_PCT", limits.BATTERY_START_PCT)
+        ctl.stop_pct = getattr(board, "BATTERY_STOP_PCT", limits.BATTERY_STOP_PCT)
+        self.view.start_min_pct = ctl.start_min_pct
         cfg = config(board)
         self.guards = [ElectrodeGuard(cfg) for _ in range(n)]
-        self.log = UsageLog(storage)
+        # A board may size the ring for its flash (docs/boards.md): a year by default.
+        self.log = UsageLog(storage, slots=getattr(board, "USAGE_LOG_SLOTS", DEFAULT_SLOTS))
         self._notice(self.log.open())
+        # Diary and skin care: the pain score given before each channel's
+        # session, the records waiting for the score after it, stimulation
+        # seconds on each channel's pads (from its newest record), and the
+        # channels whose skin reminder is due.
+        self.pain_before = [NO_PAIN] * n
+        self._diary = 0             # bit per channel: its session was started with the diary
+        self._ask_after = []        # seqs of records waiting for the pain after
+        self.pad_s = [self.log.last_pad10[i] * PAD_UNIT_S for i in range(n)]
+        self._skin = 0              # bit per channel: the reminder is due
+        self._check_skin()
+        self.clock_offset_s = 0     # wall clock seconds at boot (console `clock`); 0: not set
         self.console = Console(self.ctl, self, hw.console.write)
         self.console.lease_ms = self.settings.lease_ms()
         self.buttons = Buttons()
         self.menu = M.Menu(now_ms)
         self.view.version = VERSION
         self.view.programs = tuple(p.name for p in self.ctl.programs)
+        self.view.program_place = tuple(getattr(p, "place", 0) for p in self.ctl.programs)
+        self.view.placements = PLACEMENTS
         self.reset_cause = reset_cause
         name = reset_cause_name(reset_cause)
         if name != _POWER_ON:
@@ -134,9 +152,18 @@ class App:
         z = self.guards[ch].watchdog.z_ohm
         return z if z >= 0 else None
 
-    def log_records(self, n):
-        recs = self.log.records()
-        return recs[-n:] if n > 0 else []
+    def log_records(self, n, before=-1):
+        return self.log.newest(n, before) if n > 0 else []
+
+    def clock(self):
+        if not self.clock_offset_s:
+            return None
+        return self.clock_offset_s + self.ctl.now_ms // 1000
+
+    def set_clock(self, wall_s):
+        """The wall clock (Unix seconds) from the console: usage-log start times
+        use it from now on (until the next reset)."""
+        self.clock_offset_s = wall_s - self.ctl.now_ms // 1000
 
     def selftest(self):
         sense = self.hw.sense
@@ -159,6 +186,11 @@ class App:
 
     def notice(self, text):
         self._notice(text)
+
+    def set_lock(self, on):
+        """The channel lock from the console: saved like the menu's setting."""
+        self._setting(view.SET_LOCK, 1 if on else 0)
+        return None
 
     def sense(self, ch):
         s = self.hw.sense
@@ -328,12 +360,61 @@ class App:
         self._quiet = quiet
 
     def _write_log(self, now_ms):
+        log = self.log
         for rec in self.ctl.finished:
-            ch, num, dur, peak, mean, charge, fault = rec
+            ch, num, dur, peak, mean, charge, fault, end = rec
+            pad = self.pad_s[ch] + dur
+            self.pad_s[ch] = pad
+            pad10 = pad // PAD_UNIT_S
+            start = now_ms // 1000 - dur + self.clock_offset_s
+            pain = self.pain_before[ch]
+            self.pain_before[ch] = NO_PAIN
             # append() returns None when written, else a notice for the screen.
-            self._notice(self.log.append(now_ms // 1000, num, ch, dur, peak, mean, charge, fault))
+            r = log.append(start if start > 0 else 0, num, ch, dur, peak, mean, charge, fault,
+                           end, pain, NO_PAIN, pad10 if pad10 < 255 else 255)
+            self._notice(r)
+            if r is None and self._diary >> ch & 1:
+                self._ask_after.append(log.last_seq[ch])
+            self._diary &= ~(1 << ch)
         self.ctl.finished.clear()
+        self._check_skin()
         self._refresh_log_view()
+
+    def _check_skin(self):
+        due = self.settings.skin_h * 3600
+        if due:
+            for ch in range(len(self.pad_s)):
+                if self.pad_s[ch] >= due:
+                    self._skin |= 1 << ch
+
+    def _prompt(self):
+        # At a UI look with the home screen up and nothing running: the
+        # diary's question after a session, then the skin reminder.
+        if not self.ctl.idle:
+            return
+        if self._ask_after:
+            if self.settings.diary:
+                self.menu.ask_pain_after()
+                return
+            self._ask_after = []
+        if self._skin:
+            self.menu.remind_skin()
+
+    def _pain_after(self, score):
+        if score != NO_PAIN:
+            for seq in self._ask_after:
+                self._notice(self.log.amend(seq, score))
+        self._ask_after = []
+
+    def _pads_moved(self):
+        for ch in range(len(self.pad_s)):
+            if self._skin >> ch & 1:
+                self.pad_s[ch] = 0
+                # The channel's newest record carries its pad time over a reset.
+                if self.log.last_seq[ch] >= 0:
+                    self._notice(self.log.amend(self.log.last_seq[ch], -1, 0))
+        self._skin = 0
+        self._notice("Pad time reset")
 
     # -- buttons and menu actions -------------------------------------------
 
@@ -358,6 +439,18 @@ class App:
         if action == M.A_SETTING:
             self._setting(m.arg, m.arg2)
             return
+        if action == M.A_PAIN:
+            self._pain_after(m.arg2)
+            return
+        if action == M.A_PADS_MOVED:
+            self._pads_moved()
+            return
+        if action == M.A_KEYLOCK:
+            self._notice("Keys locked" if m.keys_locked else "Keys unlocked")
+            return
+        if action == M.A_LOCKED:
+            self._notice("Keys locked: hold UP+DOWN 2 s to unlock")
+            return
         chans = range(len(ctl.chans)) if m.arg == M.CH_ALL else (m.arg,)
         for ch in chans:
             if action == M.A_START:
@@ -365,6 +458,9 @@ class App:
                 if r is None:
                     # Started by someone at the device: not the console's to stop.
                     self.console.release(ch)
+                    if self.settings.diary:
+                        self._diary |= 1 << ch
+                        self.pain_before[ch] = m.arg2
                 self._report(r)
             elif action == M.A_STOP:
                 self._report(ctl.stop(ch))
@@ -378,10 +474,11 @@ class App:
                 self._report(ctl.clear(ch))
 
     def _setting(self, sid, value):
-        names = ("max_ma", "pad", "contrast", "console", "bench", "session_min", "lease_s")
+        names = ("max_ma", "pad", "contrast", "console", "bench", "session_min", "lease_s",
+                 "lock", "diary", "skin_h")
         if sid == view.SET_PAD:
             value = S.PAD_CHOICES[value]
-        elif sid in (view.SET_CONSOLE, view.SET_BENCH):
+        elif sid in M.ON_OFF_SETTINGS:
             value = bool(value)
         before = getattr(self.settings, names[sid])
         reason = self.settings.set(names[sid], value)
@@ -446,11 +543,18 @@ class App:
         v.fault_kind = fault_kind
         v.fault_ch = fault_ch
         v.remaining_s = remaining
+        # Written out, not menu.linked(v): this runs at every UI look.
+        st = v.state
+        v.linked = (v.settings[view.SET_LOCK] == 1 and len(ctl.chans) > 1
+                    and _ARMED < st[0] <= _RUNNING and _ARMED < st[1] <= _RUNNING)
         # A cell's charge moves in minutes: read once a second, not every look.
         self._bat_due -= 1
         if self._bat_due <= 0:
             self._bat_due = BATTERY_EVERY
-            v.battery_pct = self.hw.battery_pct()
+            pct = self.hw.battery_pct()
+            v.battery_pct = pct
+            if self.ctl.battery(pct):
+                self._notice("Battery empty: channels stopped at %d%%" % pct)
 
     def _fill_settings(self):
         # At boot and after each change: the view's copy of the settings.
@@ -463,10 +567,13 @@ class App:
         v.settings[view.SET_BENCH] = 1 if st.bench else 0
         v.settings[view.SET_SESSION] = st.session_min
         v.settings[view.SET_LEASE] = st.lease_s
+        v.settings[view.SET_LOCK] = 1 if st.lock else 0
+        v.settings[view.SET_DIARY] = 1 if st.diary else 0
+        v.settings[view.SET_SKIN] = st.skin_h
 
     def _refresh_log_view(self):
-        recs = self.log.records()
         v = self.view
+        recs = self.log.newest(len(v.log))
         v.log_count = 0
         for rec in reversed(recs):
             if v.log_count >= len(v.log):
@@ -501,6 +608,8 @@ class App:
             self.ui_due = UI_EVERY
             self._fill_view()
             self._act(m.tick(v, now_ms))
+            if (self._ask_after or self._skin) and m.screen == M.S_HOME:
+                self._prompt()
             if disp is None:
                 return
             if m.screen == M.S_HOME and self._shown == M.S_HOME:

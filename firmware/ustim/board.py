@@ -42,6 +42,9 @@ OPTIONAL = (
     ("AMP_PWM_HZ", "pos"),
     ("PIN_AMP_DAC", "pins"),
     ("PIN_SENSE_V_MUX", "pin"),
+    ("BATTERY_START_PCT", "nat"),
+    ("BATTERY_STOP_PCT", "nat"),
+    ("USAGE_LOG_SLOTS", "pos"),
 )
 BUTTONS = 4                 # POWER/STOP, MODE, UP, DOWN
 MAX_COMPLIANCE_MV = 100000  # project choice: 100 V, the open-circuit figure of commercial units
@@ -140,6 +143,11 @@ def problems(mod):
         out.append("AMP_PWM_HZ missing (needed with PIN_AMP_PWM)")
     if out:
         return out   # the checks below need well-formed fields
+    start = getattr(mod, "BATTERY_START_PCT", limits.BATTERY_START_PCT)
+    stop = getattr(mod, "BATTERY_STOP_PCT", limits.BATTERY_STOP_PCT)
+    if not stop < start <= 100:
+        out.append("BATTERY_STOP_PCT %d must be below BATTERY_START_PCT %d, at most 100" % (
+            stop, start))
 
     platform = mod.PLATFORM
     if platform not in ("rp2", "esp32"):

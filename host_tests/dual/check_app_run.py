@@ -45,6 +45,8 @@ class Board:
     SENSE_I_UA_FULL_SCALE = 100000
     SENSE_V_MV_FULL_SCALE = 120000
     LIMITS = {"max_peak_ua": 80000}
+    # A small usage-log ring: the runner's heap (gc off) holds every file.
+    USAGE_LOG_SLOTS = 64
 
 
 class Clock:

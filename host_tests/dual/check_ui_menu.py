@@ -4,7 +4,8 @@
 from dualcheck import eq, true
 from ustim.core import buttons as B
 from ustim.core.ui import menu as M
-from ustim.core.ui.view import SET_CONTRAST, SET_LEASE, SET_MAX_MA, SET_PAD, SET_SESSION, View
+from ustim.core.ui.view import (NO_PAIN, SET_CONTRAST, SET_DIARY, SET_LEASE, SET_MAX_MA, SET_PAD,
+                                SET_SESSION, View)
 
 UP = B.event(B.EV_PRESS, B.B_UP)
 UP_REP = B.event(B.EV_REPEAT, B.B_UP)
@@ -74,7 +75,7 @@ def check_main_menu_start_and_stop():
     m, v = _home()
     eq(_keys(m, v, (BACK,)), [], "open menu")
     eq(m.screen, M.S_MENU, "menu")
-    eq(_keys(m, v, (SEL,)), [(M.A_START, 0, 0)], "start CH1")
+    eq(_keys(m, v, (SEL,)), [(M.A_START, 0, NO_PAIN)], "start CH1 (no diary: no pain score)")
     eq(m.screen, M.S_HOME, "back home after start")
     _keys(m, v, (SEL, SEL))             # focus both
     eq(_keys(m, v, (BACK, DOWN, SEL)), [(M.A_STOP, M.CH_ALL, 0)], "stop both")
@@ -289,6 +290,17 @@ def _reach_every_state():
     v.battery_pct = 5
     m.tick(v, 0)
     out.append(("low_battery", m, v))
+    m, v = _home()
+    v.program_place = (1,) * len(PROGRAMS)
+    _keys(m, v, (BACK, DOWN, DOWN, SEL, SEL))
+    out.append(("placement", m, v))
+    m, v = _home()
+    v.settings[SET_DIARY] = 1
+    _keys(m, v, (BACK, SEL))
+    out.append(("pain", m, v))
+    m, v = _home()
+    m.remind_skin()
+    out.append(("skin", m, v))
     return out
 
 

@@ -4,13 +4,15 @@ import hostpaths  # noqa: F401  (tools.* on MicroPython)
 from dualcheck import eq, true
 from tools.sim.models.flash import MemStorage
 from ustim.core import crc, usage_log
-from ustim.core.usage_log import RECORD_SIZE, UsageLog
+from ustim.core.usage_log import NO_PAIN, RECORD_SIZE, UsageLog
 
 
 def _session(i):
-    # start_s, program, channel, duration_s, peak_ua, mean_ua, charge_nc, fault
+    # start_s, program, channel, duration_s, peak_ua, mean_ua, charge_nc, fault,
+    # end, pain before, pain after, pad time (10 min)
     return (1000 + 60 * i, i % 8, i % 2, 1200 + i, 40000 + i, 30000 + i,
-            5000000000 + i, i % 3)
+            5000000000 + i, i % 3, i % 6, i % 11, NO_PAIN if i % 4 == 0 else (i + 3) % 11,
+            i % 256)
 
 
 def _filled(slots, count):
@@ -24,7 +26,7 @@ def _filled(slots, count):
 
 def _fields(i):
     s = _session(i)
-    return (i, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+    return (i,) + s
 
 
 def check_crc32_matches_binascii_and_known_value():

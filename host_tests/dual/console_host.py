@@ -14,8 +14,20 @@ class FakeHost(Host):
         self.records = []
         self.tests = [("flash", True, "ok"), ("sense", True, "ok")]
         self.notices = []
+        self.lock = False
+        self.wall = None
         # (set uA, delivered uA, peak mV, compliance mV) per channel: 12.5 mA into 2.2 kohm
         self.readings = [(12500, 12480, 27460, 80000), (0, 0, 0, 80000)]
+
+    def set_lock(self, on):
+        self.lock = on
+        return None
+
+    def clock(self):
+        return self.wall
+
+    def set_clock(self, wall_s):
+        self.wall = wall_s
 
     def console_enabled(self):
         return self.console
@@ -29,8 +41,9 @@ class FakeHost(Host):
     def impedance(self, ch):
         return self.ohm[ch]
 
-    def log_records(self, n):
-        return self.records[-n:]
+    def log_records(self, n, before=-1):
+        recs = [r for r in self.records if before < 0 or r.seq < before]
+        return recs[-n:]
 
     def selftest(self):
         return self.tests

@@ -6,6 +6,8 @@ characterise the output at the standard test loads.
     python -m tools.bench --port /dev/ttyACM0 monitor [--csv status.csv]
     python -m tools.bench --port /dev/ttyACM0 log --csv usage.csv
     python -m tools.bench verify capture.vcd --program tens --channel 1
+    python -m tools.bench --port /dev/ttyACM0 diary --plan 2 --png diary.png
+    python -m tools.bench diary --file usage.bin
     python -m tools.bench --port /dev/ttyACM0 characterise --load 500 [--png FILE]
     python -m tools.bench characterise --sim pico --load 10000
 

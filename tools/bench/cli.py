@@ -28,6 +28,7 @@ def _parser():
         epilog="commands: any console command (status, programs, select 1 tens, amp 1 12.5, "
                "start 1, stop all, ...; see docs/protocol.md), and: "
                "monitor [--interval S] [--count N] [--csv FILE]; log [n] [--csv FILE]; "
+               "diary [--port P | --file F] [--plan N] [--png FILE] (diary --help); "
                "verify CAPTURE.vcd --program ID [...] (verify --help); "
                "characterise --load OHM [--png FILE] [--sim BOARD] (characterise --help)")
     p.add_argument("--port", default=os.environ.get("USTIM_PORT"),
@@ -131,11 +132,18 @@ def _log(args, rest):
     p = argparse.ArgumentParser(prog="log")
     p.add_argument("n", nargs="?", type=int, default=None)
     p.add_argument("--csv", metavar="FILE", help="write the records as CSV")
+    p.add_argument("--all", action="store_true",
+                   help="every record of the log, fetched %d at a time" % LOG_ALL)
     opts = p.parse_args(rest)
     n = opts.n if opts.n is not None else (LOG_ALL if opts.csv else 10)
     line = "log %d" % n
     with _open(args) as link:
-        r = link.request(line)
+        if opts.all:
+            from tools.bench.diary import records_from_device
+            line = "log --all"
+            r = {"ok": True, "records": records_from_device(link, LOG_ALL)}
+        else:
+            r = link.request(line)
     if not r.get("ok") or not opts.csv:
         _print_reply(args, line, r)
         return 0 if r.get("ok") else EXIT_REFUSED
@@ -162,6 +170,14 @@ def main(argv=None):
             return _monitor(args, words[1:])
         if words[0] == "log":
             return _log(args, words[1:])
+        if words[0] == "diary":
+            from tools.bench import diary
+
+            def link_for(port):
+                if port:
+                    args.port = port
+                return _open(args)
+            return diary.main(words[1:], link_for)
         if words[0] == "characterise":
             from tools.bench.characterise import main as characterise_main
             return characterise_main(words[1:], lambda: _open(args), as_json=args.json)

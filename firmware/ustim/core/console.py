@@ -27,10 +27,14 @@
 #   bench_enabled() -> bool    bench mode: `inject` allowed
 #   version() -> str           firmware version
 #   impedance(ch) -> int/None  last electrode impedance of channel ch (0-based), ohm
-#   log_records(n) -> list     the newest n usage_log.Record, oldest first
+#   log_records(n, before) -> list  the newest n usage_log.Record with seq <
+#                              before (-1: the newest), oldest first
+#   clock() -> int/None        wall clock, Unix seconds (None: not set)
+#   set_clock(s)               set it (usage-log start times follow it)
 #   selftest() -> list         (name, ok, detail) for each self-test item
 #   replies_lost() -> int      replies the port dropped because the host did not read
 #   notice(text)               a line for the device's screen
+#   set_lock(on) -> None/(code, msg)  the channel lock setting (saved)
 #   sense(ch) -> tuple/None    (set uA, delivered uA, peak mV, compliance mV) of
 #                              the latest pulse of channel ch, for `sense`
 import json
@@ -42,11 +46,16 @@ from ustim.core import lines as L
 from ustim.core.lines import IN_MAX, LINE_MAX  # noqa: F401 (the console's limits)
 from ustim.core.sequencer import STAGE_NAMES
 from ustim.core.ticks import ticks_add, ticks_diff
+from ustim.core.usage_log import END_LEASE, END_NAMES, NO_PAIN
 
 LEASE_MS = const(5000)     # default lease (settings.lease_s sets the app's)
-LOG_MAX = const(64)        # records per `log` reply (usage_log.DEFAULT_SLOTS)
+LOG_MAX = const(64)        # records per `log` reply (older ones: `log n before_seq`)
 PROTOCOL = const(1)
 CUSTOM_NUM = const(240)    # usage-log program number of `set` programs: 240 + channel
+# 2020-01-01 and 2100-01-01 (Unix seconds): a `clock` outside is a mistake.
+# Above the small-int range of MicroPython: plain ints, not const().
+CLOCK_MIN_S = 1577836800
+CLOCK_MAX_S = 4102444800
 
 E_UNKNOWN = "unknown_command"
 E_ARG = "bad_argument"
@@ -75,8 +84,14 @@ class Host:
     def impedance(self, ch):
         return None
 
-    def log_records(self, n):
+    def log_records(self, n, before=-1):
         return []
+
+    def clock(self):
+        return None
+
+    def set_clock(self, wall_s):
+        pass
 
     def selftest(self):
         return []
@@ -86,6 +101,9 @@ class Host:
 
     def notice(self, text):
         pass
+
+    def set_lock(self, on):
+        return (E_NOT_ALLOWED, "no channel lock on this host")
 
     def sense(self, ch):
         return None
@@ -270,7 +288,7 @@ class Console:
         chans = self.ctl.chans
         for i in range(len(chans)):
             if self.leased >> i & 1 and chans[i].ch.state in _LEASE_STOPS:
-                if self.ctl.stop(i) is None:
+                if self.ctl.stop(i, END_LEASE) is None:
                     self.host.notice("Console silent: ch%d stopped" % (i + 1))
         self.leased = 0
 
@@ -514,24 +532,51 @@ def _imp(con, args):
     return [("ch", ci + 1), ("ohm", con.host.impedance(ci))]
 
 
+def _pain(v):
+    return None if v == NO_PAIN else v
+
+
 def _log(con, args):
-    if len(args) > 1:
-        return _usage("log [n]")
+    # `log [n] [before]`: the newest n records, or the n before record number
+    # `before` (the bench tool pages back through a year's log this way).
+    if len(args) > 2:
+        return _usage("log [n] [before_seq]")
     n = 10
+    before = -1
     if args:
         n = _uint(args[0])
         if n is None:
             return (E_ARG, "log %r: want a whole number" % args[0][:16])
         if n < 1 or n > LOG_MAX:
             return (E_RANGE, "log %d outside 1..%d records" % (n, LOG_MAX))
+    if len(args) == 2:
+        before = _uint(args[1])
+        if before is None:
+            return (E_ARG, "log before %r: want a record number" % args[1][:16])
     out = []
-    for r in con.host.log_records(n)[-n:]:
+    for r in con.host.log_records(n, before)[-n:]:
         out.append((("seq", r.seq), ("start_s", r.start_s), ("ch", r.channel + 1),
                     ("program", con.program_by_num(r.program)), ("duration_s", r.duration_s),
                     ("peak_ua", r.peak_ua), ("mean_ua", r.mean_ua), ("charge_nc", r.charge_nc),
                     ("fault", C.FAULT_NAMES[r.fault] if r.fault < len(C.FAULT_NAMES)
-                     else r.fault)))
+                     else r.fault),
+                    ("end", END_NAMES[r.end] if r.end < len(END_NAMES) else r.end),
+                    ("pain_before", _pain(r.pain_before)), ("pain_after", _pain(r.pain_after)),
+                    ("pad_min", r.pad10 * 10)))
     return [("records", out)]
+
+
+def _clock(con, args):
+    # Only the usage log's start times follow the clock: allowed read-only.
+    if len(args) > 1:
+        return _usage("clock [unix_s]")
+    if args:
+        tok = args[0]
+        s = int(tok) if len(tok) <= 10 and _all_digits(tok) else -1
+        if not CLOCK_MIN_S <= s < CLOCK_MAX_S:
+            return (E_ARG, "clock %r: want Unix seconds, 2020 to 2099" % tok[:16])
+        con.host.set_clock(s)
+    return [("clock_s", con.host.clock())]
 
 
 def _clear(con, args):
@@ -623,6 +668,20 @@ def _select_program(ctl, ci, prog):
     return ctl.select_program(ci, prog)
 
 
+def _lock(con, args):
+    # Off is always allowed (it only narrows what a key does); on makes one
+    # key raise both channels, so it needs console control like `up`.
+    if len(args) != 1 or args[0].lower() not in ("on", "off"):
+        return _usage("lock on|off")
+    on = args[0].lower() == "on"
+    if on and not con.host.console_enabled():
+        return (E_NOT_ALLOWED, OFF_MSG)
+    r = con.host.set_lock(on)
+    if r is not None:
+        return r
+    return [("lock", on)]
+
+
 def _selftest(con, args):
     checks = []
     passed = True
@@ -685,9 +744,11 @@ COMMANDS = (
     ("down", _down, False, "down <ch>"),
     ("timer", _timer, False, "timer <minutes>"),
     ("imp", _imp, False, "imp <ch>"),
-    ("log", _log, False, "log [n]"),
+    ("log", _log, False, "log [n] [before_seq]"),
+    ("clock", _clock, False, "clock [unix_s]"),
     ("clear", _clear, True, "clear <ch>"),
     ("set", _set, True, "set <ch> key=value ..."),
+    ("lock", _lock, False, "lock on|off"),
     ("selftest", _selftest, False, "selftest"),
     ("inject", _inject, True, "inject <ch> <fault>"),
     ("sense", _sense, False, "sense <ch>"),

@@ -16,6 +16,7 @@ from ustim.core.sequencer import Sequencer
 from ustim.core.session import END_RAMP_MS, Session
 from ustim.core.spec import PulseSpec
 from ustim.core.ticks import ticks_diff
+from ustim.core.usage_log import END_BATTERY, END_ESTOP, END_FAULT, END_STOP, END_TIMER
 
 FULL_SCALE = const(1000)
 # The channel states the tick compares against, as literals: C.OFF would be a
@@ -34,6 +35,7 @@ E_BUSY = "busy"
 # Module-level tuples: a tuple written inline in tick() would be rebuilt (and
 # allocated) on every call on MicroPython.
 _ACTIVE = (C.ARMED, C.RAMPING, C.RUNNING, C.STOPPING)
+_STOPPABLE = (C.ARMED, C.RAMPING, C.RUNNING, C.PAUSED)
 
 
 class Output:
@@ -58,6 +60,7 @@ class ChannelCtl:
         self.in_session = False
         self.faults = 0
         self.last_tick = 0
+        self.end = END_STOP        # how the session is ending (usage_log END_*)
 
 
 def program_max_ua(env, prog, area_mm2):
@@ -88,6 +91,11 @@ class Controller:
         self.on_event = None        # callback(text) for the event log
         self.now_ms = 0
         self.idle = False           # the last tick found every channel idle: no output
+        # Battery rules (App.battery, once a second): below start_min_pct no
+        # new session starts; at stop_pct every channel ramps down and stops.
+        self.battery_pct = 100
+        self.start_min_pct = 0
+        self.stop_pct = -1
 
     # -- helpers ----------------------------------------------------------
 
@@ -231,6 +239,11 @@ class Controller:
             return (E_ARG, "no channel %r" % (ch,))
         if c.program is None:
             return (E_NOT_ALLOWED, "channel %d: select a program first" % (ch + 1))
+        if c.ch.state == C.OFF and self.battery_pct < self.start_min_pct:
+            # A session that starts now could not end before the supply sags.
+            # The first 16 characters are what the OLED's notice line shows.
+            return (E_NOT_ALLOWED, "Battery low %d%%: a session needs %d%% or more, charge "
+                    "first" % (self.battery_pct, self.start_min_pct))
         if c.ch.state == C.OFF:
             if c.session.expired:
                 c.session.reset()
@@ -256,16 +269,21 @@ class Controller:
     def _begin_session(self, c):
         if not c.in_session:
             c.in_session = True
+            c.end = END_STOP
             c.dose.reset()
             c.session_start_ms = self.now_ms
         c.session.start(self.now_ms)
 
-    def stop(self, ch):
+    def stop(self, ch, end=END_STOP):
         c = self._ctl(ch)
         if c is None:
             return (E_ARG, "no channel %r" % (ch,))
+        was = c.ch.state
         r = c.ch.handle(C.STOP, 0, self.now_ms)
         if r is None:
+            if was != C.STOPPING:
+                # A stop in the timer's end ramp: the session still ended by the timer.
+                c.end = end
             self._event("ch%d stop" % (ch + 1))
         return self._refused(c, r)
 
@@ -273,10 +291,26 @@ class Controller:
         """Every channel off at once, from any state (never refused)."""
         for c in self.chans:
             c.ch.handle(C.ESTOP, 0, self.now_ms)
+            c.end = END_ESTOP
             c.out.ua = 0
             c.session.pause(self.now_ms)
         self._event("emergency stop")
         return None
+
+    def battery(self, pct):
+        """A battery reading. At or below stop_pct every channel that ramps,
+        runs or is paused is stopped (its ramp down), channel 1 first: True
+        when any was, for the app's notice."""
+        self.battery_pct = pct
+        if pct > self.stop_pct:
+            return False
+        stopped = False
+        for c in self.chans:
+            if c.ch.state in _STOPPABLE and c.ch.handle(C.STOP, 0, self.now_ms) is None:
+                c.end = END_BATTERY
+                self._event("ch%d stop: battery %d%%" % (c.ch.index + 1, pct))
+                stopped = True
+        return stopped
 
     def pause(self, ch):
         c = self._ctl(ch)
@@ -371,6 +405,7 @@ class Controller:
             ses = c.session
             if (state == _RAMPING or state == _RUNNING) and ses.tick(now_ms):
                 ch.handle(C.TIMER_EXPIRED, 0, now_ms)
+                c.end = END_TIMER
             if state != _RUNNING or ch.seg_ms:
                 ch.tick(now_ms)
             state = ch.state
@@ -415,7 +450,7 @@ class Controller:
         self.finished.append((
             c.ch.index, c.program.num if c.program else 0,
             ticks_diff(now_ms, c.session_start_ms) // 1000, d.peak_ua, d.mean_ua(),
-            pos_nc, c.ch.fault_kind))
+            pos_nc, c.ch.fault_kind, END_FAULT if c.ch.fault_kind else c.end))
         self._event("ch%d session ended (%s)" % (
             c.ch.index + 1, C.FAULT_NAMES[c.ch.fault_kind] if c.ch.fault_kind else "ok"))
 

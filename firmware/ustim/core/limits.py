@@ -13,6 +13,12 @@ from micropython import const
 
 # Load the power and energy limits are defined into (FDA 1999 guidance).
 LOAD_OHM = const(500)
+# Battery rules when a board gives none (board BATTERY_START_PCT and
+# BATTERY_STOP_PCT; project choices, docs/safety-limits.md): no new session
+# below 10 %; at 3 % (some 25 mV above the 3.3 V empty point of a 1-cell Li-ion
+# pack) every channel ramps down and stops before the supply sags.
+BATTERY_START_PCT = const(10)
+BATTERY_STOP_PCT = const(3)
 _MM2_PER_CM2 = const(100)
 
 

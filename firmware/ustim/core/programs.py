@@ -38,8 +38,9 @@ class Program:
 
     def __init__(self, pid, name, ems, phase_us, hz, session_s, gap_us=DEFAULT_GAP_US,
                  burst_n=1, burst_hz=0, alt_hz=0, alt_ms=0, sweep_hz=0, sweep_ms=0,
-                 on_ms=0, off_ms=0, ramp_up_ms=0, ramp_down_ms=0, num=0):
+                 on_ms=0, off_ms=0, ramp_up_ms=0, ramp_down_ms=0, num=0, place=0):
         self.pid = pid
+        self.place = place         # where the pads go: index in PLACEMENTS (0: not given)
         # Small number for binary logs (one byte): presets 1-8, custom 100 up.
         self.num = num
         self.name = name
@@ -186,41 +187,65 @@ def check_program(env, prog):
 
 _MIN = const(60)
 
+# Where the pads go, as the placement screen shows it (16 characters a line,
+# at most 6 lines); drawn in docs/images/placement-*.png (tools/dev/draw_placement.py).
+PLACE_KNEE = const(1)
+PLACE_QUAD = const(2)
+PLACEMENTS = (
+    (),
+    # TENS for knee pain: pads over or around the painful site (Johnson 2014,
+    # TENS: research to support clinical practice, Oxford University Press);
+    # the knee OA trial cited for conventional TENS put its two channels around
+    # the knee (Vance 2012, Phys Ther 92:898). The two pairs named (either side
+    # of the joint line, above and below the patella) are the project's
+    # examples of "around the knee".
+    ("Around the sore", "knee: pads on", "inner and outer", "joint line, or",
+     "above and below", "the kneecap"),
+    # Quadriceps NMES: one pad over the vastus medialis motor point (distal,
+    # medial thigh; Gobbo 2014, J Neuroeng Rehabil 11:17, motor point map of
+    # the quadriceps), one over the proximal anterior thigh (Stevens-Lapsley
+    # 2012, Phys Ther 92:210, post-TKA NMES: proximal and distal quadriceps).
+    ("Pad 1: inner", "thigh just above", "the knee (VM", "motor point)", "Pad 2: upper",
+     "front of thigh"),
+)
+
 # The presets of docs/safety-limits.md, in menu order. Ids are short strings for the
 # console and programs.json; names fit the OLED. Sessions: 30 min TENS, EMS by
 # its contraction count. Interphase gap DEFAULT_GAP_US everywhere (project choice).
 PRESETS = (
     # Conventional TENS 80-150 Hz (100 typical), 100-200 us, 18-45 min:
     # Syst Rev 2017 doi 10.1186/s13643-017-0532-5; Vance 2012; Pietrosimone 2009.
-    Program("tens", "Conventional", False, 200, 100, 30 * _MIN, num=1),
+    Program("tens", "Conventional", False, 200, 100, 30 * _MIN, num=1, place=PLACE_KNEE),
     # Acupuncture-like TENS 2-4 Hz, 200-250 us: Law & Cheing 2004, J Rehabil Med
     # 36:220. 30 min: project choice within the 20-30 min of the table.
-    Program("acu", "Acupuncture 2Hz", False, 250, 2, 30 * _MIN, num=2),
+    Program("acu", "Acupuncture 2Hz", False, 250, 2, 30 * _MIN, num=2, place=PLACE_KNEE),
     # Burst TENS: 2 bursts/s of 7 pulses at 100 Hz (70 ms): Enraf-Nonius / Implox
     # manual. 200 us and 30 min: project choice.
-    Program("burst", "Burst 2x7@100Hz", False, 200, 100, 30 * _MIN, burst_n=7, burst_hz=2, num=3),
+    Program("burst", "Burst 2x7@100Hz", False, 200, 100, 30 * _MIN, burst_n=7, burst_hz=2, num=3,
+            place=PLACE_KNEE),
     # Alternating 2 Hz / 100 Hz every 3 s, 30 min: Law & Cheing 2004. 200 us:
     # project choice.
-    Program("alt", "Alt 2/100Hz", False, 200, 2, 30 * _MIN, alt_hz=100, alt_ms=3000, num=4),
+    Program("alt", "Alt 2/100Hz", False, 200, 2, 30 * _MIN, alt_hz=100, alt_ms=3000, num=4,
+            place=PLACE_KNEE),
     # Modulated TENS, 80 Hz base swept to 120 Hz, 30 min: Enraf-Nonius IFU.
     # 150 us, and a 6 s sweep (3 s up, 3 s down): project choice.
     Program("mod", "Modulated 80-120", False, 150, 80, 30 * _MIN, sweep_hz=120,
-            sweep_ms=6000, num=5),
+            sweep_ms=6000, num=5, place=PLACE_KNEE),
     # NMES quadriceps in knee OA: 50 Hz, 250-300 us, 10 s on / 50 s off, 15-20
     # contractions: Physiotherapy Canada 2017;69(5) Table 11. 20 contractions =
     # 20 min. The source gives no ramps: 2 s up (the envelope's start-up ramp)
     # and 1 s down are project choice.
     Program("oa", "NMES knee OA", True, 300, 50, 20 * _MIN, on_ms=10000, off_ms=50000,
-            ramp_up_ms=2000, ramp_down_ms=1000, num=6),
+            ramp_up_ms=2000, ramp_down_ms=1000, num=6, place=PLACE_QUAD),
     # NMES after total knee replacement: 50 Hz, 250 us, 15 s on / 45 s off, 3 s
     # ramp up, 15 contractions = 15 min: Sports Health 2021;13(2) Table 5;
     # Stevens-Lapsley. 1 s ramp down: project choice (the source gives none).
     Program("tka", "NMES post-TKA", True, 250, 50, 15 * _MIN, on_ms=15000, off_ms=45000,
-            ramp_up_ms=3000, ramp_down_ms=1000, num=7),
+            ramp_up_ms=3000, ramp_down_ms=1000, num=7, place=PLACE_QUAD),
     # NMES short cycle: 50 Hz, 300-400 us (350), 5 s on / 10 s off, 2 s up / 1 s
     # down, 15 min: Feil, in Sports Health 2021.
     Program("short", "NMES short cyc", True, 350, 50, 15 * _MIN, on_ms=5000, off_ms=10000,
-            ramp_up_ms=2000, ramp_down_ms=1000, num=8),
+            ramp_up_ms=2000, ramp_down_ms=1000, num=8, place=PLACE_QUAD),
 )
 
 

@@ -48,6 +48,15 @@ FIELDS = (
     # line has come for this long (5 s: a host that is gone is noticed within
     # seconds, and a bench tool polling twice a second keeps it easily).
     ("lease_s", "int", 5, 1, 60),
+    # Channel lock: with both channels running, UP/DOWN move both together.
+    ("lock", "bool", False, 0, 0),
+    # Pain diary: a pain score 0-10 asked before and after each session started
+    # at the device (skippable); off by default.
+    ("diary", "bool", False, 0, 0),
+    # Skin care: after this many hours of stimulation on one channel's pads a
+    # reminder suggests moving them a little (0: off). 4 h, two days of two
+    # 30-minute sessions on the same spot: project choice (docs/device-app.md).
+    ("skin_h", "int", 4, 0, 24),
 )
 
 

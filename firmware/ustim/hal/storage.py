@@ -5,6 +5,7 @@
 # The interface core code relies on (tools/sim/models/flash.MemStorage is the other
 # implementation):
 #   read(name) -> bytes, or None when the file does not exist
+#   read_into(name, offset, buf) -> bytes read into buf (0: past the end, no file)
 #   write_atomic(name, data)      whole file replaced, or (on error) left as it was
 #   write_at(name, offset, data)  bytes overwritten in place; creates the file
 #   size(name) -> int, -1 when the file does not exist
@@ -40,6 +41,19 @@ class FileStorage:
             if e.args and e.args[0] == _ENOENT:
                 return None
             raise
+
+    def read_into(self, name, offset, buf):
+        """Bytes of the file from offset into buf: how many (0 past the end or
+        when there is no file)."""
+        try:
+            f = self._open(self.path(name), "rb")
+        except OSError as e:
+            if e.args and e.args[0] == _ENOENT:
+                return 0
+            raise
+        with f:
+            f.seek(offset)
+            return f.readinto(buf) or 0
 
     def size(self, name):
         try:

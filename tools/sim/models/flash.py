@@ -153,6 +153,13 @@ class FlashFile:
         self.pos = end
         return data if self.binary else data.decode()
 
+    def readinto(self, buf):
+        data = self.fs.files[self.name]
+        n = max(0, min(len(buf), len(data) - self.pos))
+        buf[:n] = data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
     def write(self, data):
         if isinstance(data, str):
             data = data.encode()
@@ -235,6 +242,14 @@ class MemStorage:
     def read(self, name):
         data = self.files.get(name)
         return None if data is None else bytes(data)
+
+    def read_into(self, name, offset, buf):
+        data = self.files.get(name)
+        if data is None or offset >= len(data):
+            return 0
+        n = min(len(buf), len(data) - offset)
+        buf[:n] = data[offset:offset + n]
+        return n
 
     def size(self, name):
         data = self.files.get(name)

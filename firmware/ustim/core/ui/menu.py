@@ -9,6 +9,12 @@
 # every screen and every edit state (an unsaved edit is dropped), its long
 # press A_POWER_DOWN. The app may also act on is_emergency(ev) before calling
 # key(): the stop never depends on what the menu is doing.
+#
+# Key lock: UP and DOWN held together (buttons EV_CHORD) lock every key but
+# POWER/STOP, and unlock them again; a locked key returns A_LOCKED (on its
+# press only) so the app can say how to unlock. Channel lock (the SET_LOCK
+# setting): while both channels ramp or run, UP/DOWN on the home screen act on
+# both whatever the focus (each channel still meets its own envelope and slew).
 from micropython import const
 
 from ustim.core import buttons as B
@@ -16,13 +22,17 @@ from ustim.core.ticks import ticks_diff
 from ustim.core.ui.view import (
     BATTERY_LOW_PCT,
     N_SETTINGS,
+    NO_PAIN,
     SET_BENCH,
     SET_CONSOLE,
     SET_CONTRAST,
+    SET_DIARY,
     SET_LEASE,
+    SET_LOCK,
     SET_MAX_MA,
     SET_PAD,
     SET_SESSION,
+    SET_SKIN,
 )
 
 S_SPLASH = const(0)
@@ -35,9 +45,12 @@ S_EDIT = const(6)
 S_FAULT = const(7)
 S_LOG = const(8)
 S_LOW_BATTERY = const(9)
-N_SCREENS = const(10)
+S_PLACE = const(10)        # where the pads go for the program just selected
+S_PAIN = const(11)         # the diary's pain score, before or after a session
+S_SKIN = const(12)         # the skin care reminder: move the pads a little
+N_SCREENS = const(13)
 SCREEN_NAMES = ("splash", "home", "menu", "program", "timer", "settings", "edit", "fault",
-                "log", "low_battery")
+                "log", "low_battery", "placement", "pain", "skin")
 
 K_UP = const(0)
 K_DOWN = const(1)
@@ -49,7 +62,7 @@ KEY_NAMES = ("up", "down", "select", "back")
 A_NONE = const(0)
 A_STOP_ALL = const(1)      # emergency stop, every channel, output off at once
 A_POWER_DOWN = const(2)
-A_START = const(3)         # arg: channel or CH_ALL
+A_START = const(3)         # arg: channel or CH_ALL; arg2: pain before (NO_PAIN: none)
 A_STOP = const(4)          # arg: channel or CH_ALL (ramped stop)
 A_UP = const(5)            # arg: channel or CH_ALL
 A_DOWN = const(6)          # arg: channel or CH_ALL
@@ -58,8 +71,13 @@ A_TIMER = const(8)         # arg: session minutes
 A_SETTING = const(9)       # arg: SET_* id, arg2: value
 A_CLEAR_FAULT = const(10)  # arg: channel
 A_STUCK = const(11)        # arg: button (ustim.core.buttons B_*)
+A_KEYLOCK = const(12)      # the key lock changed: menu.keys_locked says to what
+A_LOCKED = const(13)       # a key was pressed while the keys are locked
+A_PAIN = const(14)         # arg2: pain after the session (NO_PAIN: skipped)
+A_PADS_MOVED = const(15)   # the skin reminder answered: the pads were moved
 ACTION_NAMES = ("none", "stop_all", "power_down", "start", "stop", "up", "down", "program",
-                "timer", "setting", "clear_fault", "stuck")
+                "timer", "setting", "clear_fault", "stuck", "keylock", "locked", "pain",
+                "pads_moved")
 
 CH_ALL = const(2)
 FOCUS_ORDER = (0, 1, CH_ALL)
@@ -80,12 +98,16 @@ _MENU_ITEM_OF = ((S_PROGRAM, M_PROGRAM), (S_TIMER, M_TIMER), (S_SETTINGS, M_SETT
                  (S_LOG, M_LOG))
 
 TIMER_CHOICES = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60)   # minutes; 60 is the hard cap
-SETTING_LABELS = ("Max amp", "Pad", "Contrast", "Console", "Bench", "Max time", "Lease")
+SETTING_LABELS = ("Max amp", "Pad", "Contrast", "Console", "Bench", "Max time", "Lease",
+                  "Ch lock", "Diary", "Skin care")
 SETTING_TITLES = ("Max amplitude", "Electrode pad", "Contrast", "Console control",
-                  "Bench mode", "Longest session", "Console lease")
+                  "Bench mode", "Longest session", "Console lease", "Channel lock",
+                  "Pain diary", "Move pads after")
 MAX_MA_CHOICES = (1, 2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80)
 CONTRAST_CHOICES = (0, 32, 64, 96, 128, 160, 192, 224, 255)
 LEASE_CHOICES = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60)    # seconds (settings.lease_s: 1-60)
+SKIN_CHOICES = (0, 2, 4, 6, 8, 12, 24)    # hours of stimulation on one pad spot (0: off)
+PAIN_START = const(5)      # the score the pain screen starts from (middle of 0-10)
 
 
 def is_emergency(ev):
@@ -107,6 +129,8 @@ def setting_choice_count(view, sid):
         return len(TIMER_CHOICES)
     if sid == SET_LEASE:
         return len(LEASE_CHOICES)
+    if sid == SET_SKIN:
+        return len(SKIN_CHOICES)
     return 2
 
 
@@ -119,6 +143,8 @@ def setting_value(view, sid, index):
         return TIMER_CHOICES[index]
     if sid == SET_LEASE:
         return LEASE_CHOICES[index]
+    if sid == SET_SKIN:
+        return SKIN_CHOICES[index]
     return index   # pad index, or 0/1 for the on/off settings
 
 
@@ -143,6 +169,10 @@ class Menu:
         self.arg = 0
         self.arg2 = 0
         self.battery_acked = False
+        self.keys_locked = False
+        self.place = 0            # program index the placement screen shows
+        self.pain = PAIN_START    # pain score being entered
+        self.pain_after = False   # the pain screen asks after a session (else before)
         self.t0 = now_ms
         self.changed = True       # the screen needs drawing
 
@@ -169,6 +199,12 @@ class Menu:
         if kind == B.EV_STUCK:
             self.arg = button
             return A_STUCK
+        if kind == B.EV_CHORD:
+            self.keys_locked = not self.keys_locked
+            self.changed = True
+            return A_KEYLOCK
+        if self.keys_locked:
+            return A_LOCKED if kind == B.EV_PRESS else A_NONE
         k = _KEYS[ev] if 0 <= ev < len(_KEYS) else K_NONE
         if k == K_NONE:
             return A_NONE
@@ -192,11 +228,21 @@ class Menu:
         if view.battery_pct >= BATTERY_LOW_PCT + 5:
             self.battery_acked = False
         elif (view.battery_pct < BATTERY_LOW_PCT and not self.battery_acked
-              and self.screen != S_SPLASH and self.screen != S_LOW_BATTERY):
+              and self.screen != S_SPLASH and self.screen != S_LOW_BATTERY
+              and self.screen != S_PAIN):
             self._go(S_LOW_BATTERY)
         if self.screen == S_SPLASH and ticks_diff(now_ms, self.t0) >= SPLASH_MS:
             self._go(S_HOME)
         return A_NONE
+
+    def ask_pain_after(self):
+        """The diary's question at the end of a session (the app asks)."""
+        self._go(S_PAIN)
+        self.pain = PAIN_START
+        self.pain_after = True
+
+    def remind_skin(self):
+        self._go(S_SKIN)
 
     def _go(self, screen):
         self.screen = screen
@@ -253,13 +299,18 @@ def _to_menu(m, v):
     return A_NONE
 
 
+def linked(v):
+    """Channel lock in force: the setting is on and both channels ramp or run."""
+    return v.settings[SET_LOCK] and 2 <= v.state[0] <= 3 and 2 <= v.state[1] <= 3
+
+
 def _home_up(m, v):
-    m.arg = m.focus
+    m.arg = CH_ALL if linked(v) else m.focus
     return A_UP
 
 
 def _home_down(m, v):
-    m.arg = m.focus
+    m.arg = CH_ALL if linked(v) else m.focus
     return A_DOWN
 
 
@@ -305,10 +356,19 @@ def _log_down(m, v):
 
 def _menu_select(m, v):
     item = m.cursor
+    if item == M_START and v.settings[SET_DIARY]:
+        # The diary asks first: the pain screen's answer starts the channels.
+        m._go(S_PAIN)
+        m.pain = PAIN_START
+        m.pain_after = False
+        return A_NONE
     if item == M_START or item == M_STOP:
         m.arg = m.focus
         m._go(S_HOME)
-        return A_START if item == M_START else A_STOP
+        if item == M_STOP:
+            return A_STOP
+        m.arg2 = NO_PAIN
+        return A_START
     if item == M_PROGRAM:
         m._go(S_PROGRAM)
         ch = 0 if m.focus == CH_ALL else m.focus
@@ -337,7 +397,12 @@ def _program_select(m, v):
         return A_NONE
     m.arg = m.focus
     m.arg2 = m.cursor
-    m._go(S_HOME)
+    place = v.program_place[m.cursor] if m.cursor < len(v.program_place) else 0
+    if place:
+        m._go(S_PLACE)
+        m.place = m.arg2
+    else:
+        m._go(S_HOME)
     return A_PROGRAM
 
 
@@ -405,6 +470,40 @@ def _battery_ack(m, v):
     return A_NONE
 
 
+def _pain_up(m, v):
+    if m.pain < 10:
+        m.pain += 1
+    return A_NONE
+
+
+def _pain_down(m, v):
+    if m.pain > 0:
+        m.pain -= 1
+    return A_NONE
+
+
+def _pain_answer(m, v, score):
+    m.arg2 = score
+    m._go(S_HOME)
+    if m.pain_after:
+        return A_PAIN
+    m.arg = m.focus
+    return A_START
+
+
+def _pain_select(m, v):
+    return _pain_answer(m, v, m.pain)
+
+
+def _pain_skip(m, v):
+    return _pain_answer(m, v, NO_PAIN)
+
+
+def _pads_moved(m, v):
+    m._go(S_HOME)
+    return A_PADS_MOVED
+
+
 def _splash_any(m, v):
     m._go(S_HOME)
     return A_NONE
@@ -422,7 +521,10 @@ TABLE = (
     (_nothing, _nothing, _fault_clear, _nothing),                  # S_FAULT
     (_log_up, _log_down, _to_menu, _to_menu),                      # S_LOG
     (_nothing, _nothing, _battery_ack, _battery_ack),              # S_LOW_BATTERY
+    (_nothing, _nothing, _to_home, _to_home),                      # S_PLACE
+    (_pain_up, _pain_down, _pain_select, _pain_skip),              # S_PAIN
+    (_nothing, _nothing, _pads_moved, _to_home),                   # S_SKIN
 )
 
 # Settings the on/off editor shows as "on"/"off" rather than a number.
-ON_OFF_SETTINGS = (SET_CONSOLE, SET_BENCH)
+ON_OFF_SETTINGS = (SET_CONSOLE, SET_BENCH, SET_LOCK, SET_DIARY)

@@ -15,7 +15,7 @@ from micropython import const
 
 from ustim.core.ui import menu as M
 from ustim.core.ui.view import (CHANNELS, ELECTRODE_CHARS, HOME_FIELDS, N_SETTINGS, SET_LEASE,
-                                SET_MAX_MA, SET_PAD, SET_SESSION, STATE_LABELS)
+                                SET_MAX_MA, SET_PAD, SET_SESSION, SET_SKIN, STATE_LABELS)
 
 W = const(128)
 H = const(64)
@@ -29,6 +29,9 @@ _BAR_W = const(76)
 SAFETY_LINE = "Never head/chest"   # the splash's one-line reminder (docs/safety-limits.md)
 HINT_LIST = "MODE:ok hold:esc"
 HINT_HOME = "hold MODE: menu"
+HINT_KEYS_LOCKED = "UP+DN 2s:unlock"   # the keys are locked: how to unlock them
+LINKED = "1+2"                        # channel lock in force (view.linked)
+
 # A notice longer than a line is cut at spaces into at most NOTICE_LINES
 # lines, shown in turn on the home screen's bottom line, each for NOTICE_LOOKS
 # UI looks (100 ms each): 1.5 s a line, a 4-line reason read in 6 s.
@@ -141,7 +144,7 @@ def splash(fb, m, v, part=0):
 # frame was cleared (then nothing needs erasing first). Per channel, at
 # _CH_SLOTS * ch: focus mark, state, electrode, program, target, level, max.
 _CH_SLOTS = const(7)
-_T_SLOT = const(14)          # remaining time, battery, hint line (HOME_FIELDS in all)
+_T_SLOT = const(14)          # remaining time, battery, hint line, link (HOME_FIELDS in all)
 
 
 def _home_channel(fb, m, v, ch):
@@ -155,7 +158,7 @@ def _home_channel(fb, m, v, ch):
     clean = d[b] is None
     if clean:
         text(fb, _DIGITS[ch + 1], 1, row)
-    mark = m.focus == ch or m.focus == M.CH_ALL
+    mark = m.focus == ch or m.focus == M.CH_ALL or v.linked
     if d[b] != mark:
         d[b] = mark
         if not clean:
@@ -222,7 +225,7 @@ def _home_bottom(fb, m, v):
         text(fb, "%", 15, 6)
     note = v.notice
     if not note:
-        line = HINT_HOME
+        line = HINT_KEYS_LOCKED if m.keys_locked else HINT_HOME
     else:
         # Cut into lines once per notice (an identity test per look); then
         # only a count per look, and a redraw when the next line is due.
@@ -243,6 +246,14 @@ def _home_bottom(fb, m, v):
         if not clean:
             fb.fill_rect(0, 56, W, 8, 0)
         hint(fb, line)
+    link = v.linked
+    if d[_T_SLOT + 3] != link:
+        d[_T_SLOT + 3] = link
+        # Between the time (columns 0-4) and the battery icon (x 78).
+        if not clean:
+            fb.fill_rect(48, 48, 24, 8, 0)
+        if link:
+            text(fb, LINKED, 6, 6)
 
 
 def wrap(s, cols=COLS):
@@ -358,6 +369,12 @@ def _setting_value(fb, v, sid, value, row, end_col=COLS, c=1):
     elif sid == SET_LEASE:
         num(fb, value, end_col - 4, row, 2, False, c)
         text(fb, "s", end_col - 1, row, c)
+    elif sid == SET_SKIN:
+        if value:
+            num(fb, value, end_col - 3, row, 2, False, c)
+            text(fb, "h", end_col - 1, row, c)
+        else:
+            right(fb, "off", row, end_col, c)
     elif sid in M.ON_OFF_SETTINGS:
         right(fb, "on" if value else "off", row, end_col, c)
     else:
@@ -434,11 +451,57 @@ def low_battery(fb, m, v, part=0):
     text(fb, "%", 8, 2)
     text(fb, "Charge before", 0, 4)
     text(fb, "next session", 0, 5)
+    if v.battery_pct < v.start_min_pct:
+        # Why a start is refused now, whoever asks for it.
+        text(fb, "starts need", 0, 6)
+        num(fb, v.start_min_pct, 11, 6, 3)
+        text(fb, "%", 14, 6)
     hint(fb, "MODE: OK")
     return True
 
 
-DRAW = (splash, home, main_menu, program, timer, settings, edit, fault, log, low_battery)
+def placement(fb, m, v, part=0):
+    # Where the pads go for the program just selected (programs.PLACEMENTS).
+    k = m.place
+    title(fb, v.programs[k] if 0 <= k < len(v.programs) else "Pads")
+    place = v.program_place[k] if 0 <= k < len(v.program_place) else 0
+    lines = v.placements[place] if 0 <= place < len(v.placements) else ()
+    for i in range(len(lines)):
+        if i < ROWS - 2:
+            text(fb, lines[i], 0, 1 + i)
+    hint(fb, "MODE: ok")
+    return True
+
+
+def pain(fb, m, v, part=0):
+    title(fb, "Pain after" if m.pain_after else "Pain before")
+    text(fb, "How much pain?", 0, 1)
+    text(fb, "<", 5, 3)
+    num(fb, m.pain, 7, 3, 2)
+    text(fb, ">", 10, 3)
+    text(fb, "0 none 10 worst", 0, 5)
+    text(fb, "hold MODE: skip", 0, 6)
+    hint(fb, "MODE: save")
+    return True
+
+
+def skin(fb, m, v, part=0):
+    title(fb, "Skin care")
+    text(fb, "Pads on one spot", 0, 1)
+    h = v.settings[SET_SKIN]
+    wide = 2 if h > 9 else 1
+    text(fb, "for", 0, 2)
+    num(fb, h, 4, 2, wide)
+    text(fb, "h or more:", 4 + wide, 2)
+    text(fb, "move them a bit,", 0, 3)
+    text(fb, "check the skin.", 0, 4)
+    text(fb, "hold MODE: later", 0, 6)
+    hint(fb, "MODE: pads moved")
+    return True
+
+
+DRAW = (splash, home, main_menu, program, timer, settings, edit, fault, log, low_battery,
+        placement, pain, skin)
 
 
 def signature(m, v):
@@ -463,6 +526,8 @@ def signature(m, v):
         return h
     if s == M.S_PROGRAM:
         return len(v.programs)
+    if s == M.S_PAIN:
+        return m.pain
     return 0
 
 
