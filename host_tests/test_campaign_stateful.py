@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from campaign_rig import Rig
-from tools.sim.board import BATTERY_EMPTY_MV, BATTERY_FULL_MV
+from tools.sim.run import BATTERY_EMPTY_MV, BATTERY_FULL_MV
 from ustim.core import channel as C
 from ustim.core import limits
 from ustim.core import settings as S
@@ -140,14 +140,13 @@ class AppCampaign(RuleBasedStateMachine):
     @rule(ticks=st.sampled_from([5, 30, 150, 210, 260]))
     def chord(self, ticks):
         # UP and DOWN together: 210 ticks and more lock or unlock the keys.
-        hw = self.rig.sim.hw
-        if self.rig.sim.down_until < 0:
-            hw.press(B_UP, True)
-            hw.press(B_DOWN, True)
+        sim = self.rig.sim
+        if sim.up:
+            sim.hold(B_UP, True)
+            sim.hold(B_DOWN, True)
         self.rig.run(ticks)
-        if self.rig.sim.down_until < 0:
-            hw.press(B_UP, False)
-            hw.press(B_DOWN, False)
+        sim.hold(B_UP, False)
+        sim.hold(B_DOWN, False)
         self.rig.run(3)
         TOTALS["chords"] += 1
         self._step()
@@ -156,11 +155,10 @@ class AppCampaign(RuleBasedStateMachine):
     def battery(self, pct):
         rig = self.rig
         span = BATTERY_FULL_MV - BATTERY_EMPTY_MV
-        rig.sim.hw.battery_mv = BATTERY_EMPTY_MV + (pct * span + 99) // 100
-        rig.sim.battery_mv = rig.sim.hw.battery_mv
+        rig.sim.battery_mv = BATTERY_EMPTY_MV + (pct * span + 99) // 100
         rig.run(110)            # read once a second
         TOTALS["battery_changes"] += 1
-        if rig.sim.down_until >= 0:
+        if not rig.sim.up:
             self._step()
             return
         if pct < limits.BATTERY_START_PCT:
@@ -171,7 +169,7 @@ class AppCampaign(RuleBasedStateMachine):
                     rig._fail("ch%d started at battery %d%%" % (ch + 1, pct))
         if pct <= limits.BATTERY_STOP_PCT:
             rig.run(100)
-            if rig.sim.down_until < 0 and rig.sim.app is not None:
+            if rig.sim.up and rig.sim.app is not None:
                 left = [s for s in rig.states() if s not in (C.OFF, C.FAULT)]
                 if left:
                     rig._fail("battery %d%%: channels still %r" % (pct, rig.states()))
