@@ -108,6 +108,8 @@ class Simulation:
 
     def _board(self, exchange):
         self.side = Board(self.board.NAME, exchange, self.fs, str(ROOT) + "/")
+        # The battery is there before the first exchange: the boot reads it.
+        self.side.battery_raw = self._battery_raw()
         return self.side
 
     def run(self, progress=None):
