@@ -50,7 +50,7 @@ MS = 1_000_000            # ns
 # While the CPU sleeps the emulator jumps to the next alarm and steps each PIO state
 # machine once per jump: an alarm at least once per state machine cycle (1 us at the
 # engine's 1 MHz) keeps the pulse train on time (the train session checks every interval).
-PACE_NS = 990
+PACE_NS = 500
 
 
 class Stimulus:
@@ -110,13 +110,13 @@ class Stimulus:
 class Rig:
     """One emulated Pico with the deploy on its flash and the board's wiring around it."""
 
-    def __init__(self, uf2, extra=None):
+    def __init__(self, uf2, image):
         from rp2040py.boards import BOARDS, resolve_firmware
         from rp2040py.device import MicroPythonDevice
 
         from tools.dev import deploy
         self.board = deploy.load_board(deploy.board_path("pico"))
-        image, self.files = rp2_image.image_for("pico", extra)
+        image, self.files = image
         spec = resolve_firmware(BOARDS["pico"], "micropython", str(uf2))
         self.dev = MicroPythonDevice(board=spec, filesystem=str(image))
         mcu = self.dev.mcu
@@ -197,8 +197,8 @@ async def _start(rig, pids):
         raise RuntimeError("start refused: %s" % refused)
 
 
-async def _ticks_session(uf2, n, heap_ticks):
-    rig = Rig(uf2)
+async def _ticks_session(uf2, image, n, heap_ticks):
+    rig = Rig(uf2, image)
     res = {"boot": await _boot(rig)}
     cases = res["cases"] = {}
     cases["idle"], _ = await _measure(rig, n)
@@ -227,8 +227,8 @@ async def _ticks_session(uf2, n, heap_ticks):
     return res
 
 
-async def _alloc_session(uf2, n):
-    rig = Rig(uf2)
+async def _alloc_session(uf2, image, n):
+    rig = Rig(uf2, image)
     res = {"boot": await _boot(rig)}
     per = res["presets"] = {}
     for pid in PRESETS:
@@ -244,9 +244,12 @@ async def _alloc_session(uf2, n):
     return res
 
 
-async def _train_session(uf2, seconds):
-    extra = {"programs.json": json.dumps(TRAIN_PROGRAMS).encode()}
-    rig = Rig(uf2, extra)
+def train_files():
+    return {"programs.json": json.dumps(TRAIN_PROGRAMS).encode()}
+
+
+async def _train_session(uf2, image, seconds):
+    rig = Rig(uf2, image)
     res = {"boot": await _boot(rig)}
     await _start(rig, ("t150", None))
     await _measure(rig, 300)            # the start ramp
@@ -271,9 +274,10 @@ async def _train_session(uf2, seconds):
 
 def _session(name, args):
     t0 = time.monotonic()
-    coro = {"ticks": lambda: _ticks_session(args["uf2"], args["n"], args["heap_ticks"]),
-            "alloc": lambda: _alloc_session(args["uf2"], args["alloc_ticks"]),
-            "train": lambda: _train_session(args["uf2"], args["train_s"])}[name]()
+    uf2, image = args["uf2"], args["images"][name]
+    coro = {"ticks": lambda: _ticks_session(uf2, image, args["n"], args["heap_ticks"]),
+            "alloc": lambda: _alloc_session(uf2, image, args["alloc_ticks"]),
+            "train": lambda: _train_session(uf2, image, args["train_s"])}[name]()
     res = asyncio.run(coro)
     res["wall_s"] = round(time.monotonic() - t0, 1)
     return name, res
@@ -287,7 +291,7 @@ def table(result):
     lines = ["uStim %s on an emulated RP2040 (rp2040py), %s" % (
         result["firmware"], result["micropython"]), "",
         "| case | ticks | min ms | median ms | p99 ms | max ms | display B/tick max | "
-        "B alloc |", "|---|---|---|---|---|---|---|---|"]
+        "heap growth B (gc on) |", "|---|---|---|---|---|---|---|---|"]
     for name, c in result.get("ticks", {}).get("cases", {}).items():
         lines.append("| %s | %d | %s | %s | %s | %s | %d | %d |" % (
             name, c["ticks"], _fmt(c["min_ms"]), _fmt(c["median_ms"]), _fmt(c["p99_ms"]),
@@ -366,10 +370,17 @@ def main(argv=None):
         print("bench-rp2: unknown session %s (ticks, alloc, train)" % ",".join(bad),
               file=sys.stderr)
         return 2
-    params = {"uf2": str(uf2.resolve()), "n": args.ticks, "heap_ticks": args.heap_ticks,
-              "alloc_ticks": args.alloc_ticks, "train_s": args.train_s}
     t0 = time.monotonic()
-    rp2_image.image_for("pico")
+    # The images are made here, once, before the sessions start: staging a deploy
+    # rewrites build/deploy, which sessions building at once would trip over.
+    plain = rp2_image.image_for("pico")
+    images = {"ticks": plain, "alloc": plain}
+    if "train" in names:
+        images["train"] = rp2_image.image_for("pico", train_files())
+    images = {k: (str(v[0]), v[1]) for k, v in images.items()}
+    params = {"uf2": str(uf2.resolve()), "images": images, "n": args.ticks,
+              "heap_ticks": args.heap_ticks, "alloc_ticks": args.alloc_ticks,
+              "train_s": args.train_s}
     result = {"uf2": uf2.name}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for name, res in pool.map(_session, names, [params] * len(names)):
