@@ -17,8 +17,16 @@ pico board file's wiring, seen from outside the chip.
   state machine cycle (1 us at the engine's 1 MHz), so the pulse train keeps its timing.
 """
 
-from tools.sim.models.electrode import to_raw
-from tools.sim.models.oled_panel import Ssd1306Model
+import sys
+from pathlib import Path
+
+# The panel model takes its bus timing from the machine shim (tools/shims).
+_SHIMS = str(Path(__file__).resolve().parents[1] / "shims")
+if _SHIMS not in sys.path:
+    sys.path.insert(0, _SHIMS)
+
+from tools.sim.models.electrode import to_raw  # noqa: E402
+from tools.sim.models.oled_panel import Ssd1306Model  # noqa: E402
 
 NS = 1_000_000_000
 # The RP2040's ADC inputs 0-3 are its GPIOs 26-29 (a property of the chip, not of a board).
