@@ -89,10 +89,11 @@ def _raise(what):
 
 # part -> how to break it (monkeypatch, bench) and the tick it breaks in
 PARTS = {
-    # Whichever drawing the UI look does next: a screen part or the home fields.
+    # Whichever drawing the UI look does next (ui_due -1: the look's second
+    # tick, the screen's): a screen part or the home fields.
     "ui render": lambda mp, b: (mp.setattr(screens, "draw_part", _raise("ui render")),
                                 mp.setattr(screens, "update_home", _raise("ui render")),
-                                setattr(b.app, "ui_due", 0)),
+                                setattr(b.app, "ui_due", -1)),
     "console": lambda mp, b: mp.setattr(b.app.console, "poll", _raise("console")),
     "sequencer": lambda mp, b: mp.setattr(Sequencer, "tick", _raise("sequencer")),
     "watchdog": lambda mp, b: mp.setattr(Watchdog, "step", _raise("watchdog")),

@@ -10,9 +10,10 @@
 #      engine fed (service); pulses that began since the last tick are
 #      counted into the dose at the level the reference held meanwhile
 #   6. UI: every UI_EVERY ticks (or at once after a key) a look at what
-#      changed; a new screen is drawn in parts over the next ticks, the home
-#      screen updated field by field; other ticks send a few changed chunks
-#      (hal.display.BYTES_PER_FLUSH) to the OLED
+#      changed, over two ticks (the model, then the screen); a new screen is
+#      drawn in parts over the next ticks, the home screen updated field by
+#      field; other ticks send a few changed chunks (hal.display.BYTES_PER_FLUSH)
+#      to the OLED
 #   7. the hardware watchdog is fed: only here, only after a complete tick
 # Any exception: every output off in the same tick, the error kept for the
 # screen and the error file, and `failed` set; main.py then resets the board
@@ -604,12 +605,17 @@ class App:
             else:
                 self._part += 1
             return
-        if self.ui_due <= 0:
-            self.ui_due = UI_EVERY
+        if self.ui_due == 0:
+            # The look in two ticks (each a few ms on a board): the model
+            # now, the screen at the next tick.
+            self.ui_due = -1
             self._fill_view()
             self._act(m.tick(v, now_ms))
             if (self._ask_after or self._skin) and m.screen == M.S_HOME:
                 self._prompt()
+            return
+        if self.ui_due < 0:
+            self.ui_due = UI_EVERY - 1      # the look's period unchanged
             if disp is None:
                 return
             if m.screen == M.S_HOME and self._shown == M.S_HOME:

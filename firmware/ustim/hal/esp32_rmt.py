@@ -123,8 +123,12 @@ class RmtPulseEngine(PulseEngine):
         if p > MAX_PIECES:
             raise ValueError("pulse period")
         n = 2 * p + 2
-        # Lists are made here, once per spec, so service() allocates nothing.
-        self._lists[ch] = ([0] * n, [0] * n, [0] * n, [0] * n)
+        # Lists are made here, so service() allocates nothing, and only when
+        # the size changes: a sweeping program comes here every few ticks.
+        # write_pulses copies them into the RMT's items: refilling is safe.
+        lists = self._lists[ch]
+        if lists is None or len(lists[0]) != n:
+            self._lists[ch] = ([0] * n, [0] * n, [0] * n, [0] * n)
         self._p[ch] = p
         self._spec[ch] = spec
         if self._pos[ch] >= spec.pulses_per_cycle():

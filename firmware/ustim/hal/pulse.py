@@ -44,15 +44,28 @@ def pulse_clock(ticks_us):
     return getattr(time, "ticks_us", _no_clock)
 
 
+def ticks_later(t, d):
+    """t + d on the 2**30 wrap of ticks_us, for 0 <= d < 2**29, with every
+    intermediate a small int (t + d itself may be past 2**30 - 1: a big int,
+    which allocates)."""
+    t = t - TICKS_MASK - 1 + d
+    if t < 0:
+        t = t + TICKS_MASK + 1
+    return t
+
+
 def quiet_wait(now, start, busy_us, margin_us, settle_us):
     """quiet_in for one pulse on a timeline: it starts at `start` (within
     margin_us) and keeps the pins busy_us. 0 when it is over or more than
-    settle_us ahead, else the us until it has ended."""
-    end = ((start + busy_us + margin_us - now + TICKS_HALF) & TICKS_MASK) - TICKS_HALF
-    if end <= 0:
-        return 0
-    ahead = ((start - margin_us - now + TICKS_HALF) & TICKS_MASK) - TICKS_HALF
-    if ahead > settle_us:
+    settle_us ahead, else the us until it has ended. start - now is taken
+    on the wrap without a sum past 2**30 (a big int, which allocates)."""
+    d = start - now
+    if d >= TICKS_HALF:
+        d = d - TICKS_MASK - 1
+    elif d < -TICKS_HALF:
+        d = d + TICKS_MASK + 1
+    end = d + busy_us + margin_us
+    if end <= 0 or d - margin_us > settle_us:
         return 0
     return end
 

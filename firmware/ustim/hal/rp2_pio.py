@@ -24,7 +24,8 @@ from micropython import const
 
 from ustim.core import pulses
 from ustim.hal.pio_biphasic import biphasic
-from ustim.hal.pulse import TICKS_HALF, TICKS_MASK, PulseEngine, pulse_clock, quiet_wait
+from ustim.hal.pulse import (TICKS_HALF, TICKS_MASK, PulseEngine, pulse_clock, quiet_wait,
+                             ticks_later)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,9 +49,10 @@ _EDGE_MARGIN_US = const(50)
 _KEPT = const(3)                  # pulses on the timeline: the one out, 2 waiting
 
 
-def encode(spec, i, out):
-    """Fill out[0], out[1] with the FIFO words for the pulse at position i of
-    the spec's cycle. Raises ValueError for a shape the program cannot make."""
+def encode(spec, interval_us, out):
+    """Fill out[0], out[1] with the FIFO words for a pulse of the spec followed
+    by interval_us to the next one's start (pulses.interval_after). Raises
+    ValueError for a shape the program cannot make."""
     phase = spec.pos_us * CYCLES_PER_US
     gap = spec.gap_us * CYCLES_PER_US
     if spec.neg_us != spec.pos_us:
@@ -60,7 +62,7 @@ def encode(spec, i, out):
         raise ValueError("phase width")
     if gap < 0 or gap > _MAX_FIELD:
         raise ValueError("interphase gap")
-    rest = pulses.interval_after(spec, i) * CYCLES_PER_US - 2 * phase - gap - PERIOD_OVERHEAD
+    rest = interval_us * CYCLES_PER_US - 2 * phase - gap - PERIOD_OVERHEAD
     if rest < 0 or rest >> 5 > _MAX_COARSE:
         raise ValueError("pulse period")
     out[0] = (phase - PHASE_OVERHEAD) | gap << 16
@@ -89,7 +91,8 @@ class PioPulseEngine(PulseEngine):
         # an inner and after the last pulse of a cycle, the starts of the last
         # _KEPT pulses put (a ring) and how long a pulse keeps the pins busy.
         self._due = [0] * self.channels
-        self._iv = [(0, 0)] * self.channels
+        self._iv_inner = [0] * self.channels
+        self._iv_last = [0] * self.channels
         self._starts = [[0] * _KEPT for _ in range(self.channels)]
         self._ring = [0] * self.channels
         self._busy = [0] * self.channels
@@ -105,16 +108,28 @@ class PioPulseEngine(PulseEngine):
 
     def configure(self, ch, spec):
         # type: (int, Any) -> None
-        n = spec.pulses_per_cycle()
+        # A sweeping program comes here every few ticks: one pulse a cycle
+        # (all but bursts) is encoded once, without the calls.
+        n = spec.burst_n if spec.burst_n > 1 else 1
+        if n > 1:
+            iv_inner = pulses.interval_after(spec, 0)
+            iv_last = pulses.interval_after(spec, n - 1)
+        else:
+            iv_inner = iv_last = spec.period_us
         inner, last = self._pairs[ch]
         # Encode both before touching the live pairs: a refusal changes nothing.
         w0, w1 = self._scratch
-        encode(spec, 0, w0)
-        encode(spec, n - 1, w1)
+        encode(spec, iv_inner, w0)
+        if iv_last != iv_inner:
+            encode(spec, iv_last, w1)
+        else:
+            w1[0], w1[1] = w0[0], w0[1]
         inner[0], inner[1] = w0[0], w0[1]
         last[0], last[1] = w1[0], w1[1]
         self._n[ch] = n
-        self._iv[ch] = (pulses.interval_after(spec, 0), pulses.interval_after(spec, n - 1))
+        # Two lists, not a tuple: configure() runs while stimulating.
+        self._iv_inner[ch] = iv_inner
+        self._iv_last[ch] = iv_last
         # Pulses of the spec before may still wait in the FIFO: the longer.
         busy = spec.pulse_us() + PHASE_OVERHEAD
         self._busy[ch] = busy if busy > self._busy[ch] or not self.on[ch] else self._busy[ch]
@@ -143,9 +158,11 @@ class PioPulseEngine(PulseEngine):
         self._feed(ch)
         sm.active(1)
         t0 = self._ticks()
-        self._due[ch] = (self._due[ch] + t0) & TICKS_MASK
+        self._due[ch] = ticks_later(t0, self._due[ch])
         for k in range(_KEPT):
-            starts[k] = (starts[k] + t0) & TICKS_MASK
+            # A put's start is after t0, the "long over" mark before it.
+            t = starts[k]
+            starts[k] = ticks_later(t0, t) if t >= 0 else (t0 + t) & TICKS_MASK
 
     def stop(self, ch):
         # type: (int) -> None
@@ -170,12 +187,17 @@ class PioPulseEngine(PulseEngine):
     def _feed(self, ch):
         # type: (int) -> int
         sm = self._sm[ch]
+        level = sm.tx_fifo()
+        if level > FIFO_WORDS - WORDS_PER_PULSE:
+            # Full (most ticks at the slower rates): only the count.
+            self.fed[ch] = self._base[ch] + self._puts[ch] - level // WORDS_PER_PULSE
+            return 0
         n = self._n[ch]
         inner, last = self._pairs[ch]
-        iv_inner, iv_last = self._iv[ch]
+        iv_inner = self._iv_inner[ch]
+        iv_last = self._iv_last[ch]
         starts = self._starts[ch]
         fed = 0
-        level = sm.tx_fifo()
         if level == 0 and self._puts[ch]:
             # The FIFO ran dry: if the next pulse was due, the program waits
             # at its pull and the next put begins it.
@@ -189,13 +211,15 @@ class PioPulseEngine(PulseEngine):
             r = self._ring[ch]
             starts[r] = due
             self._ring[ch] = r + 1 if r + 1 < _KEPT else 0
-            self._due[ch] = (due + (iv_last if i == n - 1 else iv_inner)) & TICKS_MASK
+            # ticks_later written out: a call per pulse costs.
+            due = due - TICKS_MASK - 1 + (iv_last if i == n - 1 else iv_inner)
+            self._due[ch] = due if due >= 0 else due + TICKS_MASK + 1
             i += 1
             self._pos[ch] = 0 if i >= n else i
             fed += 1
             level = sm.tx_fifo()
         self._puts[ch] += fed
-        self._count(ch)
+        self.fed[ch] = self._base[ch] + self._puts[ch] - level // WORDS_PER_PULSE
         return fed
 
     def quiet_in(self, ch, settle_us):
