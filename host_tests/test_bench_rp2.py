@@ -44,3 +44,12 @@ def test_budget_rows_say_what_is_not_met():
 def test_a_missing_firmware_file_is_exit_2(tmp_path, capsys):
     assert B.main(["--uf2", str(tmp_path / "none.uf2")]) == 2
     assert "no firmware file" in capsys.readouterr().err
+
+
+def test_a_reply_cut_at_a_usb_block_does_not_hide_the_figures():
+    # The last 64-byte block of a status reply can end mid-line, right before @RUN.
+    text = '{"ok": true, "ch": [{"n": 1, "state": "RUN@RUN 100 0 65000 4100 0 -\n'
+    assert B.run_line(text) == {"ticks": 100, "bytes_allocated": 0, "mem_free": 65000,
+                                "app_worst_tick_us": 4100, "app_overruns": 0, "failed": None}
+    with pytest.raises(RuntimeError, match="without its figures"):
+        B.run_line('{"ok": true}\nTraceback (most recent call last):\nMemoryError\n')

@@ -141,8 +141,10 @@ class Rig:
 
 
 def tagged(text, tag):
-    """The fields of every line that starts with @tag."""
-    return [line.split()[1:] for line in text.splitlines() if line.startswith("@" + tag + " ")]
+    """The fields of every line holding @tag: a console reply cut at a USB block may come
+    before it on its line."""
+    mark = "@" + tag + " "
+    return [line[line.index(mark):].split()[1:] for line in text.splitlines() if mark in line]
 
 
 def tick_stats(dump):
@@ -170,7 +172,10 @@ def tick_stats(dump):
 
 
 def run_line(text):
-    ticks, alloc, free, worst, overruns, failed = tagged(text, "RUN")[-1]
+    runs = tagged(text, "RUN")
+    if not runs:
+        raise RuntimeError("the guest's run ended without its figures:\n" + text[-2000:])
+    ticks, alloc, free, worst, overruns, failed = runs[-1]
     return {"ticks": int(ticks), "bytes_allocated": int(alloc), "mem_free": int(free),
             "app_worst_tick_us": int(worst), "app_overruns": int(overruns),
             "failed": None if failed == "-" else failed}
