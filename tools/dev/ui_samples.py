@@ -127,15 +127,11 @@ def _home_keys_locked():
 
 
 def _home_battery_refused():
-    v = base_view()
-    v.state = [0, 0]
+    m, v = _home_idle()
     v.target_ua = [20000, 0]
-    v.level_ua = [0, 0]
-    v.electrode = ["--", "--"]
-    v.remaining_s = 0
     v.battery_pct = 8
     v.notice = "Battery low 8%: a session needs 10% or more, charge first"
-    return _menu(M.S_HOME), v
+    return m, v
 
 
 def _home_battery_stopped():
