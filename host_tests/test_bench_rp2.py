@@ -38,7 +38,7 @@ def test_budget_rows_say_what_is_not_met():
     assert met["rp2 tick, running + keys + console: worst"] is False
     assert met["rp2 tick, running + keys + console: median"] is True
     assert met["rp2 bytes allocated per 1000 running ticks, worst preset"] is False
-    assert met["rp2 150 Hz train, 60 s with UI: gaps"] is True
+    assert met["rp2 150 Hz train, 60 s with UI + console: gaps"] is True
 
 
 def test_a_missing_firmware_file_is_exit_2(tmp_path, capsys):
@@ -53,3 +53,20 @@ def test_a_reply_cut_at_a_usb_block_does_not_hide_the_figures():
                                 "app_worst_tick_us": 4100, "app_overruns": 0, "failed": None}
     with pytest.raises(RuntimeError, match="without its figures"):
         B.run_line('{"ok": true}\nTraceback (most recent call last):\nMemoryError\n')
+
+
+def test_the_histogram_may_come_over_several_lines():
+    one = B.tick_stats(_dump({100: 90, 300: 9, 750: 1}, (100, 0, 7512, 48, 48, 2400)))
+    split = B.tick_stats("@TICKS 100 0 7512 48 48 2400\n@HIST 100:90 300:9\n@HIST 750:1\n")
+    assert split == one
+
+
+def test_figures_of_a_channel_that_went_off_are_refused():
+    # A start on a stale clock: the electrode check timed out at the next tick.
+    B.outputting(["RUNNING:30000:30000:0", "RAMPING:30000:1500:0", "fed", "10", "9"],
+                 ("mod", "alt"))
+    B.outputting(["RUNNING:30000:30000:0", "OFF:0:0:0"], ("t150", None))
+    with pytest.raises(RuntimeError, match="ch2 \\(alt\\) is OFF"):
+        B.outputting(["RUNNING:30000:30000:0", "OFF:30000:0:0"], ("mod", "alt"))
+    with pytest.raises(RuntimeError, match="ch1 \\(tens\\) is ARMED at 0"):
+        B.outputting(["ARMED:30000:0:0", "RUNNING:30000:30000:0"], ("tens", "tens"))

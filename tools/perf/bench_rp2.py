@@ -14,8 +14,9 @@ Three emulator sessions, run in parallel with --jobs:
   redrawing); the same with a `status` line every 100 ms on the USB port as well; then
   running on to 10,000 ticks for the free heap.
 - "alloc": per preset, both channels at 30 mA, bytes allocated with gc disabled.
-- "train": a 150 Hz program on ch1 (programs.json) with the UI redrawing for --train-s
-  emulated seconds: every interval between pulses, and the PIO TX FIFO level at each pulse.
+- "train": a 150 Hz program on ch1 (programs.json) with the UI redrawing and a `status`
+  every 100 ms for --train-s emulated seconds: every interval between pulses, and the PIO
+  TX FIFO level at each pulse.
 
 Results: out/bench/rp2.json (and the "rp2" part of out/bench/bench.json) and a table.
 The emulator runs some 30-40 times slower than real time: the default run takes about an
@@ -150,7 +151,7 @@ def tagged(text, tag):
 def tick_stats(dump):
     """min / median / p99 / max from the guest's histogram (BIN_US resolution; max exact)."""
     run = [int(x) for x in tagged(dump, "TICKS")[0]]
-    hist = tagged(dump, "HIST")[0]
+    hist = [f for line in tagged(dump, "HIST") for f in line]
     bins = sorted((int(k), int(v)) for k, v in (f.split(":") for f in hist))
     n = sum(v for _, v in bins)
 
@@ -205,6 +206,24 @@ async def _start(rig, pids):
         raise RuntimeError("start refused: %s" % refused)
 
 
+def outputting(state_fields, pids):
+    """Raise unless every channel given a program outputs (RAMPING or RUNNING, level
+    above 0): the figures would otherwise be those of a channel that went off."""
+    for ch, pid in enumerate(pids):
+        if pid is None:
+            continue
+        name, _target, out_ua, _faults = state_fields[ch].split(":")
+        if name not in ("RAMPING", "RUNNING") or int(out_ua) <= 0:
+            raise RuntimeError("ch%d (%s) is %s at %s uA, not outputting" % (
+                ch + 1, pid, name, out_ua))
+
+
+async def _check_outputting(rig, pids):
+    fields = tagged(await rig.call("bench_state()"), "STATE")[0]
+    outputting(fields, pids)
+    return " ".join(fields)
+
+
 async def _ticks_session(uf2, image, n, heap_ticks):
     rig = Rig(uf2, image)
     res = {"boot": await _boot(rig)}
@@ -212,6 +231,7 @@ async def _ticks_session(uf2, image, n, heap_ticks):
     cases["idle"], _ = await _measure(rig, n)
     await _start(rig, ("mod", "alt"))
     cases["ramping (mod + alt)"], _ = await _measure(rig, 300)
+    await _check_outputting(rig, ("mod", "alt"))
     cases["running mod + alt 30 mA"], _ = await _measure(rig, n)
     stim = Stimulus(rig.dev, rig.board, keys=True)
     cases["+ key press every 200 ms"], _ = await _measure(rig, n)
@@ -243,7 +263,9 @@ async def _alloc_session(uf2, image, n):
         await _start(rig, (pid, pid))
         await _measure(rig, 100)
         stats, _ = await _measure(rig, n, no_gc=True)
+        state = await _check_outputting(rig, (pid, pid))
         per[pid] = {"ticks": stats["ticks"], "bytes_allocated": stats["bytes_allocated"],
+                    "state_after": state,
                     "bytes_per_1000_ticks": round(stats["bytes_allocated"] * 1000 / stats["ticks"]),
                     "median_ms": stats["median_ms"], "max_ms": stats["max_ms"]}
         await rig.call("bench_stop()")
@@ -261,10 +283,11 @@ async def _train_session(uf2, image, seconds):
     res = {"boot": await _boot(rig)}
     await _start(rig, ("t150", None))
     await _measure(rig, 300)            # the start ramp
+    await _check_outputting(rig, ("t150", None))
     rig.pulses.edges[0].clear()
     rig.pulses.fifo_at_a[0].clear()
-    Stimulus(rig.dev, rig.board, keys=True)
-    stats, _ = await _measure(rig, seconds * 100)
+    stim = Stimulus(rig.dev, rig.board, keys=True, status=True)
+    stats, out = await _measure(rig, seconds * 100)
     rises = [t for t, role, v in rig.pulses.edges[0] if role == "A" and v == 1]
     gaps = [(b - a) / 1000 for a, b in zip(rises, rises[1:], strict=False)]
     period = (1000000 + TRAIN_HZ - 1) // TRAIN_HZ
@@ -275,7 +298,9 @@ async def _train_session(uf2, image, seconds):
                 "gaps": sum(1 for g in gaps if g > 1.5 * period),
                 # a pulse later than its period (+1 us): the FIFO ran dry
                 "late": sum(1 for g in gaps if g > period + 1),
-                "fifo_min": min(fifo) if fifo else None, "ticks": stats})
+                "fifo_min": min(fifo) if fifo else None, "ticks": stats,
+                "status_sent": stim.lines, "key_presses": stim.presses,
+                "status_answered": sum(1 for line in out.splitlines() if line.startswith('{"'))})
     rig.dev.stop()
     return res
 
@@ -341,8 +366,8 @@ def rows_for(result):
             worst == 0)
     tr = result.get("train")
     if tr:
-        row("rp2 150 Hz train, %d s with UI: gaps" % tr["seconds"], tr["gaps"], "gaps", "0",
-            tr["gaps"] == 0 and tr["pulses"] > 0)
+        row("rp2 150 Hz train, %d s with UI + console: gaps" % tr["seconds"], tr["gaps"],
+            "gaps", "0", tr["gaps"] == 0 and tr["pulses"] > 0)
         row("rp2 150 Hz train: pulses later than their period", "%d of %d (longest %s us)" % (
             tr["late"], tr["pulses"], _fmt(tr["interval_max_us"])), "pulses", "0",
             tr["late"] == 0)

@@ -11,7 +11,12 @@ from array import array
 
 _APP = None
 _BINS = 2000    # tick histogram: 10 us bins up to 20 ms
-_HIST = None    # the last run's histogram
+# The tick histogram, made before the App: 4 KB in one piece, which the heap
+# of a booted App (its free space in many holes) may no longer have. Its bytes
+# are added back to the free heap reported, which is then the App's own.
+_a0 = gc.mem_alloc()
+_HIST = array("H", bytes(2 * (_BINS + 1)))
+_HIST_BYTES = gc.mem_alloc() - _a0
 _RUN = None     # the last run's (ticks, bytes allocated, worst us, its display bytes,
                 # most display bytes in a tick, display bytes in all)
 
@@ -26,19 +31,23 @@ def bench_boot(display):
     from ustim.hal.device import DeviceHw
     from ustim.hal.storage import FileStorage
     gc.collect()
-    free0 = gc.mem_free()
+    free0 = gc.mem_free() + _HIST_BYTES
     b = checked_board(board)
     hw = DeviceHw(b, display=bool(display))
     _APP = App(b, hw, FileStorage(), machine.reset_cause(), time.ticks_ms())
     gc.collect()
-    print("@BOOT", free0, gc.mem_free(), 1 if hw.display is not None else 0, VERSION,
+    print("@BOOT", free0, gc.mem_free() + _HIST_BYTES, 1 if hw.display is not None else 0, VERSION,
           sys.version.replace(" ", "_"))
 
 
 def bench_start(pids, ua):
     # Each channel's program selected, its amplitude set and started, through the
     # controller as the console's select / amp / start do (pid None: left off).
+    # A console line runs inside a tick, which has just set the controller's
+    # clock; between the host's calls it stands still, and a start on a clock
+    # seconds old would find its electrode check timed out at the next tick.
     ctl = _APP.ctl
+    ctl.now_ms = time.ticks_ms()
     for ch in range(len(pids)):
         if pids[ch] is None:
             continue
@@ -56,15 +65,16 @@ def bench_run(n, no_gc=False):
     # histogram of 10 us bins (20 ms range, then one overflow bin): a 10,000-tick run
     # keeps 4 KB, not 40. The LED pad (the Pico's GPIO 25) is high while the measured
     # ticks run, so the host times its key presses and console lines to them.
-    global _HIST, _RUN
+    global _RUN
     from machine import Pin
     from ustim.app import TICK_MS
     from ustim.core.ticks import ticks_add, ticks_diff
     app = _APP
     disp = app.hw.display
     ref = disp.refresh if disp is not None else None
-    hist = array("H", bytes(2 * (_BINS + 1)))
-    _HIST = hist
+    hist = _HIST
+    for k in range(_BINS + 1):
+        hist[k] = 0
     step = app.step
     us = time.ticks_us
     ms = time.ticks_ms
@@ -110,17 +120,22 @@ def bench_run(n, no_gc=False):
     if no_gc:
         gc.enable()
     _RUN = (i, a1 - a0, worst, worst_bytes, most, sent - sent0)
-    print("@RUN", i, a1 - a0, gc.mem_free(), app.worst_tick_us, app.overruns,
+    print("@RUN", i, a1 - a0, gc.mem_free() + _HIST_BYTES, app.worst_tick_us, app.overruns,
           app.failed if app.failed else "-")
 
 
 def bench_dump():
-    # The last run: its figures, then the histogram's non-empty bins as bin:count.
+    # The last run: its figures, then the histogram's non-empty bins as bin:count,
+    # a few to a line: after console traffic the heap may hold no block for all
+    # of them in one string.
     print("@TICKS", " ".join(str(x) for x in _RUN))
     out = []
     for k in range(_BINS + 1):
         if _HIST[k]:
             out.append("%d:%d" % (k, _HIST[k]))
+            if len(out) == 16:
+                print("@HIST", " ".join(out))
+                out = []
     print("@HIST", " ".join(out))
 
 
@@ -133,4 +148,4 @@ def bench_state():
 
 def bench_heap():
     gc.collect()
-    print("@HEAP", gc.mem_free(), gc.mem_alloc())
+    print("@HEAP", gc.mem_free() + _HIST_BYTES, gc.mem_alloc() - _HIST_BYTES)
