@@ -6,6 +6,7 @@ enough that the port loses nothing (esp32)."""
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import stdio
@@ -36,6 +37,7 @@ class Rig:
         """One control tick's console call; returns what it read."""
         t0 = self.clock.us
         data = self.con.read()
+        data = bytes(data) if data is not None else None   # a view, good until the next read
         self.worst_us = max(self.worst_us, self.clock.us - t0)
         self.clock.advance_us(TICK_US - (self.clock.us - t0))
         return data
@@ -168,3 +170,41 @@ def test_flush_sends_everything_now(rig):
     rig.con.flush()
     rig.clock.advance_us(TICK_US)
     assert rig.port.host_read().replace(b" ", b"") == b"first\nsecond\n"
+
+
+@pytest.mark.parametrize("platform", ["rp2", "esp32"])
+def test_a_lent_status_goes_out_whole_among_other_replies(platform, monkeypatch):
+    # The console lends `status` its own buffer (no copy); replies written
+    # before and after it keep their order, and the buffer is the port's until
+    # the last of it is sent.
+    sys.path.insert(0, str(Path(__file__).with_name("dual")))
+    from console_host import FakeHost
+
+    from ustim.core import limits
+    from ustim.core.console import Console
+    from ustim.core.controller import Controller
+    rig = Rig(platform, monkeypatch)
+    ctl = Controller(limits.Envelope())
+    ctl.select(0, "mod")
+    lent = Console(ctl, FakeHost(), rig.con.write, rig.con)
+    plain = []
+    Console(ctl, FakeHost(), plain.append).execute("status")
+    want = Console(ctl, FakeHost(), plain.append)
+    want.feed(b"status\n")
+    want.poll()
+    rig.con.write(_reply(0, 100))
+    lent.feed(b"status\nstatus\n")
+    lent.poll()
+    while rig.con._queued > 400:
+        rig.tick()
+    assert rig.con.holds(lent.status.buf)
+    lent.poll()                           # the buffer is still out: this one as text
+    assert rig.con.lost == 0
+    rig.con.write(_reply(1, 40))
+    for _ in range(100):
+        rig.tick()
+    assert not rig.con.holds(lent.status.buf)
+    lines = [line for line in rig.port.host_read().decode().split("\n") if line.strip()]
+    assert json.loads(lines[0])["n"] == 0 and json.loads(lines[3])["n"] == 1
+    assert [json.loads(x) for x in lines[1:3]] == [json.loads(plain[0])] * 2
+    assert lines[1].rstrip() == plain[0].rstrip("\n")

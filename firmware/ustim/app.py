@@ -24,8 +24,8 @@
 # (what each reference is set to, uA) and amp.finish_pulse(ch), hv.set(on),
 # sense (hal.sense.Sense), buttons (hal.buttons.ButtonPins), display
 # (hal.display.Display or None), console.read() -> bytes/None and
-# console.write(text), battery_pct(), wdt_feed(), outputs_off(), ticks_us(),
-# power_down().
+# console.write(text) (console.lend/holds too, optional: hal.stdio_console),
+# battery_pct(), wdt_feed(), outputs_off(), ticks_us(), power_down().
 import sys
 
 from micropython import const
@@ -104,7 +104,9 @@ class App:
         self._skin = 0              # bit per channel: the reminder is due
         self._check_skin()
         self.clock_offset_s = 0     # wall clock seconds at boot (console `clock`); 0: not set
-        self.console = Console(self.ctl, self, hw.console.write)
+        # A port that takes `status` in its own buffer gets it so (allocation free).
+        self.console = Console(self.ctl, self, hw.console.write,
+                               hw.console if hasattr(hw.console, "lend") else None)
         self.console.lease_ms = self.settings.lease_ms()
         self.buttons = Buttons()
         self.menu = M.Menu(now_ms)

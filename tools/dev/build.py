@@ -25,6 +25,7 @@ NATIVE = frozenset((
     "ustim/core/sequencer.py",
     "ustim/core/session.py",
     "ustim/core/channel.py",
+    "ustim/core/jsonout.py",
 ))
 
 

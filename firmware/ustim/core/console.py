@@ -8,7 +8,8 @@
 #                        than join it to another
 #   con.poll()           answer at most one line; True if it did. With nothing
 #                        waiting it allocates nothing and calls nothing.
-# Replies go to con.write(text), one call per reply, text ending in "\n".
+# Replies go to con.write(text), one call per reply, text ending in "\n"
+# (or, for `status`, to the port given: Console.__init__).
 #
 # Every command goes through the Controller, so console values meet the same
 # envelope as the buttons. A refused command changes nothing. Without console
@@ -43,6 +44,7 @@ from micropython import const
 
 from ustim.core import channel as C
 from ustim.core import lines as L
+from ustim.core.jsonout import Line
 from ustim.core.lines import IN_MAX, LINE_MAX  # noqa: F401 (the console's limits)
 from ustim.core.sequencer import STAGE_NAMES
 from ustim.core.ticks import ticks_add, ticks_diff
@@ -216,10 +218,15 @@ SET_KEYS = ("freq_hz", "phase_us", "gap_us", "burst_pulses", "burst_hz", "on_s",
 # -- the console ----------------------------------------------------------------
 
 class Console:
-    def __init__(self, ctl, host, write):
+    def __init__(self, ctl, host, write, port=None):
         self.ctl = ctl
         self.host = host
         self.write = write
+        # A port that takes a reply's buffer as it is (hal.stdio_console):
+        # port.lend(buf, n) queues buf[:n], buf the port's until sent, which
+        # port.holds(buf) tells. Without one, replies go to write() as text.
+        self.port = port
+        self.status = status_line(len(ctl.chans))
         self.input = L.LineQueue()
         self.replies = 0
         self.lease_ms = LEASE_MS
@@ -243,7 +250,12 @@ class Console:
         q = self.input
         if not (q.count or q.owed):
             return False
-        item = q.pop()
+        if q.head_is(b"status"):
+            # What a bench host polls, answered without a str of the line.
+            q.drop()
+            item = _STATUS_LINE
+        else:
+            item = q.pop()
         if item == L.LONG:
             r = (E_ARG, "line over %d bytes" % LINE_MAX)
         elif item == L.ASCII:
@@ -253,7 +265,7 @@ class Console:
             r = (E_BUSY, "lines came faster than replies")
         else:
             try:
-                r = self.execute(item)
+                r = _status(self, ()) if item is _STATUS_LINE else self.execute(item)
             except Exception as e:
                 # A bug, not a user error: outputs off, as on any unexpected
                 # exception (DESIGN.md safety principle 1).
@@ -263,10 +275,13 @@ class Console:
         return True
 
     def reply(self, r):
-        if isinstance(r, str):
-            # The whole reply line, formatted by its handler (_status).
+        if isinstance(r, Line):
+            # The whole reply line, built by its handler (_status).
             self.replies += 1
-            self.write(r)
+            if r is self.status and self.port is not None:
+                self.port.lend(r.buf, r.n)
+            else:
+                self.write(r.value())
             return
         if isinstance(r, list):
             text = encode([("ok", True)] + r)
@@ -383,44 +398,67 @@ def _version(con, args):
             ("channels", len(con.ctl.chans))]
 
 
-# The status reply is formatted in one step per channel, not pair by pair: a
+# The status reply is built in a preallocated buffer (ustim.core.jsonout): a
 # bench host asks for it up to ten times a second while the channels run, and
-# encode() (a json.dumps per key and value) took 18 ms of an RP2040's tick for
-# it; this takes about 2 ms. The JSON is the same, key for key.
-_CHAN_FMT = ('{"ch": %d, "state": "%s", "program": %s, "stage": %s, "target_ua": %d, '
-             '"level_ua": %d, "out_ua": %d, "max_ua": %d, "remaining_s": %d, "fault": %s, '
-             '"check": %s, "ohm": %s}')
-_STATUS_FMT = ('{"ok": true, "console": %s, "bench": %s, "timer_min": %d, "lease_s": %d, '
-               '"replies_lost": %d, "lines_refused": %d, "channels": [%s]}\n')
-_TF = ("false", "true")
+# what a reply allocates comes back as a collection, longer on an RP2040 than
+# the PIO FIFO holds at high rates. Through a port that takes the buffer
+# (Console's `port`) it allocates nothing; key for key the JSON of docs/protocol.md.
+STATUS_MAX = const(896)    # 14 USB blocks: two channels with the longest strings fit
+_STATUS_LINE = "status"
+_STATUS_HEAD = (b'{"ok": true, "console": ', b', "bench": ', b', "timer_min": ',
+                b', "lease_s": ', b', "replies_lost": ', b', "lines_refused": ')
+_STATUS_CHAN = (b'{"ch": ', b', "state": ', b', "program": ', b', "stage": ',
+                b', "target_ua": ', b', "level_ua": ', b', "out_ua": ', b', "max_ua": ',
+                b', "remaining_s": ', b', "fault": ', b', "check": ', b', "ohm": ')
+_HEAD_N = const(6)         # values before the channels
+_CHAN_N = const(12)        # values per channel
 
 
-def _js(v):
-    # None, an int or a string, as JSON (a program id is an int or a string).
-    if v is None:
-        return "null"
-    if isinstance(v, str):
-        return json.dumps(v)
-    return str(v)
+def status_line(channels):
+    """The jsonout.Line of a `status` reply for this many channels."""
+    parts = list(_STATUS_HEAD)
+    for i in range(channels):
+        parts.append((b', "channels": [' if i == 0 else b'}, ') + _STATUS_CHAN[0])
+        parts.extend(_STATUS_CHAN[1:])
+    parts.append(b'}]}\n' if channels else b', "channels": []}\n')
+    return Line(tuple(parts), STATUS_MAX)
 
 
 def _status(con, args):
     ctl = con.ctl
     host = con.host
-    chans = []
+    line = con.status
+    if con.port is not None and con.port.holds(line.buf):
+        # The last one is still going out: this one in a buffer of its own.
+        line = status_line(len(ctl.chans))
+    v = line.vals
+    v[0] = bool(host.console_enabled())
+    v[1] = bool(host.bench_enabled())
+    v[2] = ctl.session_s // 60
+    v[3] = con.lease_ms // 1000
+    v[4] = host.replies_lost()
+    v[5] = con.input.refused
+    k = _HEAD_N
     for i in range(len(ctl.chans)):
         c = ctl.chans[i]
         ch = c.ch
-        chans.append(_CHAN_FMT % (
-            i + 1, ch.state_name(), _js(con.program_id(c.program)),
-            _js(STAGE_NAMES[c.seq.stage] if c.program is not None else None),
-            ch.target_ua, ch.level_ua, c.out.ua, c.max_ua, c.session.remaining_s(),
-            _js(C.FAULT_NAMES[ch.fault_kind] if ch.fault_kind else None),
-            _js(ch.check_reason), _js(host.impedance(i))))
-    return _STATUS_FMT % (
-        _TF[bool(host.console_enabled())], _TF[bool(host.bench_enabled())],
-        ctl.session_s // 60, con.lease_ms // 1000, host.replies_lost(), con.input.refused,
-        ", ".join(chans))
+        prog = c.program
+        v[k] = i + 1
+        v[k + 1] = ch.state_name()
+        v[k + 2] = prog.pid if prog is not None else None
+        v[k + 3] = STAGE_NAMES[c.seq.stage] if prog is not None else None
+        v[k + 4] = ch.target_ua
+        v[k + 5] = ch.level_ua
+        v[k + 6] = c.out.ua
+        v[k + 7] = c.max_ua
+        v[k + 8] = c.session.remaining_s()
+        v[k + 9] = C.FAULT_NAMES[ch.fault_kind] if ch.fault_kind else None
+        v[k + 10] = ch.check_reason
+        v[k + 11] = host.impedance(i)
+        k += _CHAN_N
+    if not line.build():
+        return (E_FAULT, "status reply over %d bytes" % STATUS_MAX)
+    return line
 
 
 def _programs(con, args):

@@ -8,6 +8,8 @@
 #                         None when nothing waits
 #   q.count or q.owed     something waits (two attribute loads: what the
 #                         control tick checks before calling pop)
+#   q.head_is(word)       the oldest line is word (bytes), and q.drop() drops
+#                         it: a line the console knows by heart, unallocated
 #
 # A line is refused whole when it is longer than LINE_MAX (LONG), holds a byte
 # that is not printable ASCII (ASCII; tab counts as a space), or does not fit
@@ -117,6 +119,27 @@ class LineQueue:
             self.count += 1
         else:
             self.owed += 1
+
+    def head_is(self, word):
+        """True when the oldest line is exactly word (bytes); allocates nothing."""
+        if not self.count:
+            return False
+        q = self._q
+        h = self._head
+        if q[h] != len(word):
+            return False
+        for b in word:
+            h = h + 1 if h + 1 < IN_MAX else 0
+            if q[h] != b:
+                return False
+        return True
+
+    def drop(self):
+        """Drop the oldest line, unread (after head_is() said what it is)."""
+        n = self._q[self._head]
+        h = self._head + n + 1
+        self._head = h - IN_MAX if h >= IN_MAX else h
+        self.count -= n + 1
 
     def pop(self):
         if not self.count:

@@ -3,10 +3,15 @@
 #
 #   read()        once per tick: first sends what waits to go out, no more than
 #                 the port takes without waiting; then returns the bytes that
-#                 have come in (bytes), or None. Idle (nothing queued, nothing
-#                 come), it costs one poll and allocates nothing.
+#                 have come in (a memoryview, good until the next read()), or
+#                 None. Idle (nothing queued, nothing come), it costs one poll;
+#                 it allocates nothing once each line length has been seen.
 #   write(text)   queue one reply, whole; dropped and counted in `lost` when the
 #                 queue has no room for it (a host that does not read)
+#   lend(buf, n)  queue buf[:n] (a bytearray) without copying it: buf is the
+#                 port's until holds(buf) is False. On USB the line is padded in
+#                 place to whole blocks, which go out as views made once, so a
+#                 lent reply allocates nothing (the console's `status`)
 #   flush()       send everything now, waiting as long as the port makes it
 #                 wait: only where that is harmless (outputs off, then a halt
 #                 or a reset)
@@ -40,6 +45,7 @@ import sys
 
 from micropython import const
 
+from ustim.core.jsonout import pad
 from ustim.core.ticks import ticks_diff
 
 USB_BLOCK = const(64)       # CFG_TUD_CDC_EP_BUFSIZE: one packet
@@ -75,7 +81,13 @@ class StdioConsole:
         self._ipoll = getattr(self._poll, "ipoll", self._poll.poll)
         self._usb = platform != "esp32"
         self._buf = bytearray(USB_CHUNK if self._usb else UART_CHUNK)
+        # read()'s views of _buf, one per length, made at its first use.
+        self._views_in = [None] * (len(self._buf) + 1)  # type: list
         self._one = bytearray(1)
+        self._lent = None        # the buffer lend() queued, until it is sent
+        self._lent_n = 0         # its bytes queued
+        self._blocks = []  # type: list  # its USB blocks as views (of _blocks_of)
+        self._blocks_of = None
         self._q = []             # replies (bytes) to send, oldest first
         self._off = 0            # bytes of _q[0] sent already
         self._queued = 0         # bytes of _q not sent yet
@@ -132,7 +144,12 @@ class StdioConsole:
                 more = True
             if not more:
                 break
-        return bytes(buf[:n]) if n else None
+        if not n:
+            return None
+        view = self._views_in[n]
+        if view is None:
+            view = self._views_in[n] = memoryview(buf)[:n]
+        return view
 
     # -- out ------------------------------------------------------------------
 
@@ -144,25 +161,47 @@ class StdioConsole:
         self._q.append(data)
         self._queued += len(data)
 
+    def lend(self, buf, n):
+        # On USB whole blocks, spaces before the line end (as _fill pads).
+        end = pad(buf, n, USB_BLOCK) if self._usb else n
+        if self._lent is not None or (self._queued and self._queued + end > OUT_MAX):
+            self.lost += 1
+            return
+        self._q.append(buf)
+        self._lent = buf
+        self._lent_n = end
+        self._queued += end
+
+    def holds(self, buf):
+        return buf is self._lent
+
+    def _size(self, item):
+        return self._lent_n if item is self._lent else len(item)
+
+    def _pop(self):
+        if self._q.pop(0) is self._lent:
+            self._lent = None
+        self._off = 0
+
     def flush(self):
         q = self._q
         while q:
-            head = q.pop(0)
-            self._out.write(head[self._off:])
-            self._off = 0
+            head = q[0]
+            self._out.write(head[self._off:self._size(head)])
+            self._pop()
         self._queued = 0
 
     def _next(self, room):
         # Up to room bytes from the head of the queue (one reply at most).
         head = self._q[0]
         off = self._off
-        k = len(head) - off
+        size = self._size(head)
+        k = size - off
         if k > room:
             k = room
         piece = head[off:off + k]
-        if off + k >= len(head):
-            self._q.pop(0)
-            self._off = 0
+        if off + k >= size:
+            self._pop()
         else:
             self._off = off + k
         self._queued -= k
@@ -177,14 +216,39 @@ class StdioConsole:
                     room = True
                 if not room:
                     return
-            self._out.write(self._fill())
+            self._out.write(self._block())
             if not self._queued:
                 return
+
+    def _block(self):
+        # The next block: one of a lent buffer's, or replies copied into _blk.
+        lent = self._lent
+        if lent is None or self._q[0] is not lent or self._lent_n % USB_BLOCK:
+            return self._fill()
+        if self._blocks_of is not lent:
+            self._make_blocks(lent)
+        off = self._off
+        self._queued -= USB_BLOCK
+        if off + USB_BLOCK >= self._lent_n:
+            self._pop()
+        else:
+            self._off = off + USB_BLOCK
+        return self._blocks[off // USB_BLOCK]
+
+    def _make_blocks(self, lent):
+        # Apart from _block(): a comprehension's closure would make a cell
+        # (an allocation) at every call of the function holding it.
+        mv = memoryview(lent)
+        self._blocks = [mv[i:i + USB_BLOCK] for i in range(0, len(lent), USB_BLOCK)]
+        self._blocks_of = lent
 
     def _fill(self):
         blk = self._blk
         n = 0
         while n < USB_BLOCK and self._queued:
+            if n and self._q[0] is self._lent and not self._lent_n % USB_BLOCK:
+                # Its blocks go out as they are: this one ends here.
+                break
             piece = self._next(USB_BLOCK - n)
             blk[n:n + len(piece)] = piece
             n += len(piece)

@@ -1,0 +1,137 @@
+# A JSON line of fixed shape built into a preallocated bytearray, allocating
+# nothing once the strings it holds have been seen: the console's `status`,
+# which a bench host polls up to ten times a second while the channels run. On
+# an RP2040 a collection takes 25-30 ms, longer than the PIO FIFO holds at high
+# pulse rates, so a reply that allocates makes, sooner or later, a gap in the
+# train. One call builds the whole line (a call per field cost more than the
+# formatting it saved), and writes only what changed since the last one. The
+# boards run it as machine code (tools/dev/build.py).
+#
+#   line = Line(parts, size)   parts: bytes, the JSON between the values
+#   line.vals[k] = v           None, True, False, an int (below 2**30) or a str
+#   line.build()               buf[:n] = parts[0] vals[0] parts[1] ... parts[-1];
+#                              False when it did not fit in size bytes
+#   line.buf, line.n           the line
+#   line.value()               the line as a str (allocates: hosts without a
+#                              port that takes the buffer)
+#   pad(buf, n, block)         spaces before the line end of buf[:n] up to a
+#                              whole number of blocks; the new length
+# A str is encoded once (json.dumps) and its bytes kept: state, stage and fault
+# names, program ids, check reasons are a few dozen at most.
+import json
+
+from micropython import const
+
+_KEPT_MAX = const(32)     # distinct strings kept encoded; past this, start over
+
+
+class Line:
+    def __init__(self, parts, size):
+        self.parts = parts
+        self.vals = [None] * (len(parts) - 1)
+        self.buf = bytearray(size)
+        self.n = 0
+        self.enc = {}
+        # Where each part went last time (-1: nowhere yet) and the string that
+        # followed it: what is still in place is not copied again.
+        self.at = [-1] * len(parts)
+        self.was = [None] * len(parts)
+
+    def build(self):
+        n = build(self.buf, self.parts, self.vals, self.enc, self.at, self.was)
+        self.n = n if n >= 0 else 0
+        return n >= 0
+
+    def value(self):
+        return bytes(self.buf[:self.n]).decode()
+
+
+def _encode(v, enc):
+    if len(enc) >= _KEPT_MAX:
+        enc.clear()
+    b = json.dumps(v).encode()
+    enc[v] = b
+    return b
+
+
+def build(buf, parts, vals, enc, at, was):
+    # A part copied only when it moved, a string only when it or its part
+    # did: most polls find every value the length it was, so only digits are
+    # written. Byte by byte: in machine code a slice is an object on the heap.
+    # The last part is always written (pad() overwrites its line end).
+    size = len(buf)
+    last = len(vals)
+    n = 0
+    i = 0
+    while True:
+        b = parts[i]
+        k = len(b)
+        if n + k > size:
+            at[i] = -1
+            return -1
+        moved = at[i] != n or i == last
+        if moved:
+            at[i] = n
+            for j in range(k):
+                buf[n + j] = b[j]
+        n += k
+        if i == last:
+            return n
+        v = vals[i]
+        if v is None:
+            b = b"null"
+        elif v is True:
+            b = b"true"
+        elif v is False:
+            b = b"false"
+        elif isinstance(v, int):
+            was[i] = None
+            i += 1
+            if v < 0:
+                if n >= size:
+                    return -1
+                buf[n] = 45              # "-"
+                n += 1
+                v = -v
+            digits = 1
+            t = v
+            while t >= 10:
+                t //= 10
+                digits += 1
+            if n + digits > size:
+                return -1
+            n += digits
+            p = n
+            while True:
+                p -= 1
+                buf[p] = 48 + v % 10
+                v //= 10
+                if not v:
+                    break
+            continue
+        else:
+            b = enc.get(v)
+            if b is None:
+                b = _encode(v, enc)
+        k = len(b)
+        if n + k > size:
+            at[i] = -1
+            return -1
+        if moved or was[i] is not b:
+            was[i] = b
+            for j in range(k):
+                buf[n + j] = b[j]
+        n += k
+        i += 1
+
+
+def pad(buf, n, block):
+    end = (n + block - 1) // block * block
+    if end > n and end <= len(buf):
+        i = n - 1
+        while i < end - 1:
+            buf[i] = 32
+            i += 1
+        buf[end - 1] = 10
+        return end
+    return n
