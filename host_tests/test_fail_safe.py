@@ -297,3 +297,22 @@ def test_power_held_past_the_release_wait_does_not_wake_the_board(monkeypatch):
         hw.power_down()
     assert clock.ms == 2000               # the awake wait, all of it: never released
     assert clock.ms + sum(slept) == 6000  # reset at the first look after the new press
+
+
+@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
+def test_the_engine_is_fed_before_a_console_reply_in_its_tick(board, monkeypatch):
+    # A reply takes milliseconds on the board, more than the pulses left in
+    # the FIFO may cover at high rates: the FIFO is topped up first.
+    b = Bench(board, _storage())
+    b.start_both()
+    order = []
+    service, poll = b.hw.pulses.service, b.app.console.poll
+    monkeypatch.setattr(b.hw.pulses, "service", lambda: order.append("service") or service())
+    monkeypatch.setattr(b.app.console, "poll", lambda: order.append("poll") or poll())
+    assert b.tick()
+    assert order == ["poll", "service"]           # nothing asked: one feed, after
+    order.clear()
+    b.console.inbox.append(b"status\n")
+    assert b.tick()
+    assert order == ["service", "poll", "service"]
+    assert b.console.out and '"state": "RUNNING"' in b.console.out[-1]

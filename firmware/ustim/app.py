@@ -253,18 +253,25 @@ class App:
                     if ev != NO_EVENT:
                         self._guard_event(i, ev, g.arg)
                 i += 1
-        # 3: people.
+        # 3: people. What they ask can take milliseconds (a menu action, a
+        # console reply: `status` 2-3 ms on an RP2040), and the engine's feed
+        # is after it: the FIFO is topped up first, so the pulses due in the
+        # meantime are there (at 150 Hz it holds 13 ms).
         btn = self.buttons
-        if hw.buttons.poll_into(btn, now_ms):
+        keys = hw.buttons.poll_into(btn, now_ms)
+        con = self.console
+        data = hw.console.read()
+        if data:
+            con.feed(data)
+        q = con.input
+        if keys or q.count or q.owed:
+            hw.pulses.service()
+        if keys:
             ev = btn.get()
             while ev:
                 self._act(self.menu.key(ev, self.view, now_ms))
                 self.ui_due = 0
                 ev = btn.get()
-        con = self.console
-        data = hw.console.read()
-        if data:
-            con.feed(data)
         con.poll()
         # 4-5: logic, then the hardware.
         ctl.tick(now_ms)

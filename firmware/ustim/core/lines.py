@@ -70,36 +70,57 @@ class LineQueue:
             self._slot = s - IN_MAX if s >= IN_MAX else s
 
     def feed(self, data):
+        # The line's state in locals while its bytes come (an attribute costs
+        # a lookup a byte); written back around _start() and _end().
         q = self._q
         ends = 0
+        after_cr = self._after_cr
+        is_open = self._open
+        n = self._n
+        flags = self._flags
+        base = self._slot + 1
+        room = IN_MAX - 2 - self.count
         for i in range(len(data)):
             b = data[i]
-            if self._after_cr:
-                self._after_cr = False
+            if after_cr:
+                after_cr = False
                 if b == _LF:
                     continue
             if b == _CR or b == _LF:
-                self._after_cr = b == _CR
+                after_cr = b == _CR
+                self._open = is_open
+                self._n = n
+                self._flags = flags
                 self._end()
+                is_open = False
                 ends += 1
                 continue
-            if not self._open:
+            if not is_open:
                 self._start()
-            n = self._n
-            self._n = n + 1
-            if n >= LINE_MAX:
-                self._flags |= _F_LONG
+                is_open = True
+                n = 0
+                flags = self._flags
+                base = self._slot + 1
+                room = IN_MAX - 2 - self.count
+            k = n
+            n += 1
+            if k >= LINE_MAX:
+                flags |= _F_LONG
             elif b == _TAB:
                 b = 32
             elif b < 32 or b > 126:
-                self._flags |= _F_ASCII
-            if self._flags:
+                flags |= _F_ASCII
+            if flags:
                 continue
-            if self.count + n + 2 > IN_MAX:
-                self._flags = _F_FULL
+            if k > room:
+                flags = _F_FULL
                 continue
-            p = self._slot + 1 + n
-            q[p - IN_MAX if p >= IN_MAX else p] = b
+            k += base
+            q[k - IN_MAX if k >= IN_MAX else k] = b
+        self._after_cr = after_cr
+        self._open = is_open
+        self._n = n
+        self._flags = flags
         return ends
 
     def _end(self):

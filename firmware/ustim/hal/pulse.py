@@ -7,9 +7,11 @@
 #   start(ch)            begin pulses on the channel (configure first)
 #   stop(ch)             both pins low now; nothing more comes out
 #   stop_all()           stop every channel (boot, fault, exception paths)
-#   service()            called every control tick: keeps the engine fed.
-#                        When the calls stop, at most 2 more pulses come out
-#                        (the dead-man bound) and both pins end low.
+#   service()            called every control tick: keeps the engine fed
+#                        (the app may call it again within a tick, before work
+#                        that takes milliseconds). When the calls stop, at most
+#                        2 more pulses come out (the dead-man bound) and both
+#                        pins end low.
 #   running(ch) -> bool, also readable as on[ch] (the control tick reads
 #                        the list: a method call per channel per tick costs)
 #   fed[ch]              pulses that have begun since the engine was made,
