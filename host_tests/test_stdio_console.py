@@ -188,7 +188,6 @@ def test_a_lent_status_goes_out_whole_among_other_replies(platform, monkeypatch)
     ctl.select(0, "mod")
     lent = Console(ctl, FakeHost(), rig.con.write, rig.con)
     plain = []
-    Console(ctl, FakeHost(), plain.append).execute("status")
     want = Console(ctl, FakeHost(), plain.append)
     want.feed(b"status\n")
     want.poll()

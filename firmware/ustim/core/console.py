@@ -308,7 +308,8 @@ class Console:
         self.leased = 0
 
     def execute(self, text):
-        """Run one command line; returns a list of reply pairs, or (code, msg)."""
+        """Run one command line; returns a list of reply pairs, (code, msg) or a
+        whole reply line (a jsonout.Line: `status`)."""
         words = text.split()
         if not words:
             return (E_UNKNOWN, "empty line: try help")
