@@ -53,6 +53,9 @@ def check_pad_makes_whole_blocks():
     eq(pad(buf, 64, 64), 64, "a whole block stays")
     eq(pad(buf, 65, 64), 128, "one byte over: two blocks")
     eq(pad(bytearray(100), 70, 64), 70, "no room for a whole block: as it was")
+    buf = bytearray(b"abc" + b"." * 61)
+    eq(pad(buf, 3, 64), 64, "a piece without a line end")
+    eq(bytes(buf), b"abc" + b" " * 61, "spaces after it, no line end made up")
 
 
 def check_lines_built_over_each_other_stay_exact():

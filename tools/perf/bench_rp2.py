@@ -206,6 +206,11 @@ async def _start(rig, pids):
         raise RuntimeError("start refused: %s" % refused)
 
 
+def answered(out):
+    """Console replies (JSON lines) in a run's output."""
+    return sum(1 for line in out.splitlines() if line.startswith('{"'))
+
+
 def outputting(state_fields, pids):
     """Raise unless every channel given a program outputs (RAMPING or RUNNING, level
     above 0): the figures would otherwise be those of a channel that went off."""
@@ -239,7 +244,7 @@ async def _ticks_session(uf2, image, n, heap_ticks):
     presses = stim.presses
     both, out = await _measure(rig, n)
     both["status_sent"] = stim.lines
-    both["status_answered"] = sum(1 for line in out.splitlines() if line.startswith('{"'))
+    both["status_answered"] = answered(out)
     both["key_presses"] = stim.presses - presses
     cases["+ keys + status every 100 ms"] = both
     stim.keys = stim.status = False
@@ -300,7 +305,7 @@ async def _train_session(uf2, image, seconds):
                 "late": sum(1 for g in gaps if g > period + 1),
                 "fifo_min": min(fifo) if fifo else None, "ticks": stats,
                 "status_sent": stim.lines, "key_presses": stim.presses,
-                "status_answered": sum(1 for line in out.splitlines() if line.startswith('{"'))})
+                "status_answered": answered(out)})
     rig.dev.stop()
     return res
 

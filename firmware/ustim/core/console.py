@@ -446,7 +446,7 @@ def _status(con, args):
         prog = c.program
         v[k] = i + 1
         v[k + 1] = ch.state_name()
-        v[k + 2] = prog.pid if prog is not None else None
+        v[k + 2] = con.program_id(prog)
         v[k + 3] = STAGE_NAMES[c.seq.stage] if prog is not None else None
         v[k + 4] = ch.target_ua
         v[k + 5] = ch.level_ua

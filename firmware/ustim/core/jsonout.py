@@ -14,8 +14,9 @@
 #   line.buf, line.n           the line
 #   line.value()               the line as a str (allocates: hosts without a
 #                              port that takes the buffer)
-#   pad(buf, n, block)         spaces before the line end of buf[:n] up to a
-#                              whole number of blocks; the new length
+#   pad(buf, n, block)         spaces before the line end of buf[:n] (after its
+#                              last byte when it has none) up to a whole number
+#                              of blocks; the new length (the USB port's blocks)
 # A str is encoded once (json.dumps) and its bytes kept: state, stage and fault
 # names, program ids, check reasons are a few dozen at most.
 import json
@@ -128,10 +129,12 @@ def build(buf, parts, vals, enc, at, was):
 def pad(buf, n, block):
     end = (n + block - 1) // block * block
     if end > n and end <= len(buf):
-        i = n - 1
-        while i < end - 1:
+        lf = buf[n - 1] == 10
+        i = n - 1 if lf else n
+        while i < end:
             buf[i] = 32
             i += 1
-        buf[end - 1] = 10
+        if lf:
+            buf[end - 1] = 10
         return end
     return n

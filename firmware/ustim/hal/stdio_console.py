@@ -62,7 +62,6 @@ UART_CHUNK = const(128)     # esp32: input bytes a tick (more than 115200 baud b
 OUT_MAX = const(1024)
 _LF = const(10)
 _CR = const(13)
-_SPACE = const(32)
 
 
 class StdioConsole:
@@ -255,11 +254,7 @@ class StdioConsole:
         if n < USB_BLOCK:
             # The end of what waits: a whole block still, spaces before its
             # line end.
-            end = blk[n - 1] == _LF
-            for i in range(n - 1 if end else n, USB_BLOCK):
-                blk[i] = _SPACE
-            if end:
-                blk[USB_BLOCK - 1] = _LF
+            pad(blk, n, USB_BLOCK)
         return blk
 
     def _send_uart(self):
