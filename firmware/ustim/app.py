@@ -525,7 +525,7 @@ class App:
             self.notices.append(text)
             if len(self.notices) > 8:
                 self.notices.pop(0)
-            self.view.notice = short or text
+            screens.post_notice(self.view, short or text)
 
     # -- the screen --------------------------------------------------------------
 

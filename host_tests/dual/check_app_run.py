@@ -13,12 +13,13 @@ from dualcheck import eq, true
 import framebuf
 import machine
 from tools.sim.models.flash import MemStorage
-from ustim.app import TICK_MS, App
+from ustim.app import TICK_MS, UI_EVERY, App
 from ustim.core import buttons as B
 from ustim.core import pulses as ref
 from ustim.core import settings as S
 from ustim.core.spec import PulseSpec
 from ustim.core.ui import menu as M
+from ustim.core.ui.screens import NOTICE_LOOKS
 from ustim.core.ui.refresh import ChunkRefresh
 from ustim.core.ui.view import SET_LEASE, SET_SESSION
 from ustim.hal.pulse import PulseEngine
@@ -322,6 +323,27 @@ def check_app_runs_a_session():
         print("app heap: App + bundle %d bytes at boot (%d in use, firmware source "
               "compiled in RAM included); %d bytes over %d steady ticks" % (
                   HEAP[0], HEAP[3], HEAP[1], HEAP[2]))
+
+
+def check_a_notice_is_cut_into_lines_when_posted():
+    # The home screen shows a long notice a line at a time. Cutting it makes
+    # strings: that belongs to the event that posts it (whose text is made
+    # then too), not to the screen's look a few ticks later, while running.
+    app, hw, clock = _console_app()
+    hw.console.inbox.append(b"select 1 tens\namp 1 10\nstart 1\n")
+    now = _run(app, hw, clock, 0, 400)
+    eq(app.ctl.chans[0].ch.state_name(), "RUNNING", "running")
+    note = "Electrode check: press both pads down and check the lead"
+    app.notice(note)
+    v = app.view
+    true(v.notice_text is note and len(v.notice_lines) > 1, "cut at once: %r", v.notice_lines)
+    h0 = _heap()
+    # Long enough for the screen to show each of its lines in turn.
+    now = _run(app, hw, clock, now, 2 * UI_EVERY * NOTICE_LOOKS * len(v.notice_lines))
+    h1 = _heap()
+    true(now > 0, "failed: %s", app.failed)
+    true(v.notice_at > 0 or v.notice_looks > 0, "the notice was shown and turned")
+    eq(h1 - h0, 0, "bytes allocated while the notice was shown")
 
 
 def check_a_failing_tick_stops_output_and_the_next_boot_is_off():

@@ -72,9 +72,7 @@ NOTICE = "channel 1: impedance high: increase blocked (RUNNING)"
 def _home_notice(line):
     v = base_view()
     v.electrode = ["HIGH", "--"]
-    v.notice = NOTICE
-    v.notice_text = NOTICE
-    v.notice_lines = screens.wrap(NOTICE)
+    screens.post_notice(v, NOTICE)
     v.notice_at = line
     return _menu(M.S_HOME), v
 

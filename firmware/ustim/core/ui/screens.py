@@ -227,13 +227,11 @@ def _home_bottom(fb, m, v):
     if not note:
         line = HINT_KEYS_LOCKED if m.keys_locked else HINT_HOME
     else:
-        # Cut into lines once per notice (an identity test per look); then
-        # only a count per look, and a redraw when the next line is due.
+        # Cut into lines once per notice (post_notice; here, an identity test
+        # per look); then only a count per look, and a redraw when the next
+        # line is due.
         if note is not v.notice_text:
-            v.notice_text = note
-            v.notice_lines = wrap(note)
-            v.notice_at = 0
-            v.notice_looks = 0
+            post_notice(v, note)
         lines = v.notice_lines
         if len(lines) > 1:
             v.notice_looks += 1
@@ -278,6 +276,16 @@ def wrap(s, cols=COLS):
         out.append(s[i:j].rstrip())
         i = j
     return tuple(out)
+
+
+def post_notice(v, note):
+    """The home screen's notice set and cut into lines now: cutting makes strings,
+    which the event that posts a notice may allocate, not a later tick."""
+    v.notice = note
+    v.notice_text = note
+    v.notice_lines = wrap(note)
+    v.notice_at = 0
+    v.notice_looks = 0
 
 
 def home(fb, m, v, part=0):
