@@ -24,6 +24,7 @@ from micropython import const
 
 from ustim.core import pulses
 from ustim.hal.pio_biphasic import biphasic
+from ustim.hal.pio_feed import KEPT, WORDS_PER_PULSE, feed
 from ustim.hal.pulse import (TICKS_HALF, TICKS_MASK, PulseEngine, pulse_clock, quiet_wait,
                              ticks_later)
 
@@ -36,8 +37,6 @@ CYCLES_PER_US = const(1)
 # Fixed cycles of the program around the counted loops (see pio_biphasic.py).
 PHASE_OVERHEAD = const(5)
 PERIOD_OVERHEAD = const(41)
-FIFO_WORDS = const(4)
-WORDS_PER_PULSE = const(2)
 # set(pins, 0), executed on a stopped state machine.
 SET_PINS_LOW = const(0xE000)
 _MAX_FIELD = const(0xFFFF)
@@ -46,7 +45,6 @@ _MAX_COARSE = const((1 << 27) - 1)
 # read after the call that started the train, and the program's cycles
 # before A rises.
 _EDGE_MARGIN_US = const(50)
-_KEPT = const(3)                  # pulses on the timeline: the one out, 2 waiting
 
 
 def encode(spec, interval_us, out):
@@ -89,11 +87,11 @@ class PioPulseEngine(PulseEngine):
         self._ready = [False] * self.channels
         # The timeline: when the next pulse put will begin, the intervals after
         # an inner and after the last pulse of a cycle, the starts of the last
-        # _KEPT pulses put (a ring) and how long a pulse keeps the pins busy.
+        # KEPT pulses put (a ring) and how long a pulse keeps the pins busy.
         self._due = [0] * self.channels
         self._iv_inner = [0] * self.channels
         self._iv_last = [0] * self.channels
-        self._starts = [[0] * _KEPT for _ in range(self.channels)]
+        self._starts = [[0] * KEPT for _ in range(self.channels)]
         self._ring = [0] * self.channels
         self._busy = [0] * self.channels
         for ch in range(self.channels):
@@ -153,13 +151,13 @@ class PioPulseEngine(PulseEngine):
         # the clock read once the program runs (it begins with their pull).
         self._due[ch] = 0
         starts = self._starts[ch]
-        for k in range(_KEPT):
+        for k in range(KEPT):
             starts[k] = -TICKS_HALF // 2      # long over
-        self._feed(ch)
+        feed(self, ch)
         sm.active(1)
         t0 = self._ticks()
         self._due[ch] = ticks_later(t0, self._due[ch])
-        for k in range(_KEPT):
+        for k in range(KEPT):
             # A put's start is after t0, the "long over" mark before it.
             t = starts[k]
             starts[k] = ticks_later(t0, t) if t >= 0 else (t0 + t) & TICKS_MASK
@@ -181,45 +179,7 @@ class PioPulseEngine(PulseEngine):
         fed = 0
         for ch in range(self.channels):
             if self.on[ch]:
-                fed += self._feed(ch)
-        return fed
-
-    def _feed(self, ch):
-        # type: (int) -> int
-        sm = self._sm[ch]
-        level = sm.tx_fifo()
-        if level > FIFO_WORDS - WORDS_PER_PULSE:
-            # Full (most ticks at the slower rates): only the count.
-            self.fed[ch] = self._base[ch] + self._puts[ch] - level // WORDS_PER_PULSE
-            return 0
-        n = self._n[ch]
-        inner, last = self._pairs[ch]
-        iv_inner = self._iv_inner[ch]
-        iv_last = self._iv_last[ch]
-        starts = self._starts[ch]
-        fed = 0
-        if level == 0 and self._puts[ch]:
-            # The FIFO ran dry: if the next pulse was due, the program waits
-            # at its pull and the next put begins it.
-            now = self._ticks()
-            if (now - self._due[ch]) & TICKS_MASK < TICKS_HALF:
-                self._due[ch] = now
-        while level <= FIFO_WORDS - WORDS_PER_PULSE:
-            i = self._pos[ch]
-            sm.put(last if i == n - 1 else inner)
-            due = self._due[ch]
-            r = self._ring[ch]
-            starts[r] = due
-            self._ring[ch] = r + 1 if r + 1 < _KEPT else 0
-            # ticks_later written out: a call per pulse costs.
-            due = due - TICKS_MASK - 1 + (iv_last if i == n - 1 else iv_inner)
-            self._due[ch] = due if due >= 0 else due + TICKS_MASK + 1
-            i += 1
-            self._pos[ch] = 0 if i >= n else i
-            fed += 1
-            level = sm.tx_fifo()
-        self._puts[ch] += fed
-        self.fed[ch] = self._base[ch] + self._puts[ch] - level // WORDS_PER_PULSE
+                fed += feed(self, ch)
         return fed
 
     def quiet_in(self, ch, settle_us):
@@ -230,8 +190,8 @@ class PioPulseEngine(PulseEngine):
         starts = self._starts[ch]
         busy = self._busy[ch]
         wait = 0
-        for k in range(_KEPT + 1):
-            t = starts[k] if k < _KEPT else self._due[ch]
+        for k in range(KEPT + 1):
+            t = starts[k] if k < KEPT else self._due[ch]
             w = quiet_wait(now, t, busy, _EDGE_MARGIN_US, settle_us)
             if w > wait:
                 wait = w

@@ -1,0 +1,63 @@
+# The RP2040 pulse engine's FIFO feed (ustim.hal.rp2_pio), on its own: it runs
+# every tick for every channel that outputs, and is compiled to machine code
+# for the boards (tools/dev/build.py NATIVE), where it took a 125 MHz RP2040
+# some 0.7 ms a tick as bytecode and takes 0.25. The rest of the engine stays
+# bytecode: machine code takes about twice the RAM.
+from micropython import const
+
+from ustim.hal.pulse import TICKS_HALF, TICKS_MASK
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any  # noqa: F401  (used in type comments)
+
+FIFO_WORDS = const(4)
+WORDS_PER_PULSE = const(2)
+KEPT = const(3)                   # pulses on the timeline: the one out, 2 waiting
+
+
+def feed(eng, ch):
+    # type: (Any, int) -> int
+    """Put channel ch's next pulses while its FIFO has room for one; count what
+    the program has taken (eng.fed). Returns the pulses put."""
+    sm = eng._sm[ch]
+    level = sm.tx_fifo()
+    if level > FIFO_WORDS - WORDS_PER_PULSE:
+        # Full (most ticks at the slower rates): only the count.
+        eng.fed[ch] = eng._base[ch] + eng._puts[ch] - level // WORDS_PER_PULSE
+        return 0
+    n = eng._n[ch]
+    inner, last = eng._pairs[ch]
+    iv_inner = eng._iv_inner[ch]
+    iv_last = eng._iv_last[ch]
+    starts = eng._starts[ch]
+    due_l = eng._due
+    fed = 0
+    if level == 0 and eng._puts[ch]:
+        # The FIFO ran dry: if the next pulse was due, the program waits
+        # at its pull and the next put begins it.
+        now = eng._ticks()
+        if (now - due_l[ch]) & TICKS_MASK < TICKS_HALF:
+            due_l[ch] = now
+    i = eng._pos[ch]
+    r = eng._ring[ch]
+    due = due_l[ch]
+    while level <= FIFO_WORDS - WORDS_PER_PULSE:
+        sm.put(last if i == n - 1 else inner)
+        starts[r] = due
+        r = r + 1 if r + 1 < KEPT else 0
+        # ticks_later written out: a call per pulse costs.
+        due = due - TICKS_MASK - 1 + (iv_last if i == n - 1 else iv_inner)
+        if due < 0:
+            due += TICKS_MASK + 1
+        i += 1
+        if i >= n:
+            i = 0
+        fed += 1
+        level = sm.tx_fifo()
+    eng._pos[ch] = i
+    eng._ring[ch] = r
+    due_l[ch] = due
+    eng._puts[ch] += fed
+    eng.fed[ch] = eng._base[ch] + eng._puts[ch] - level // WORDS_PER_PULSE
+    return fed
