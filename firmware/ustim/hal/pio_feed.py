@@ -49,7 +49,8 @@ def feed(eng, ch):
         # ticks_later written out: a call per pulse costs.
         due = due - TICKS_MASK - 1 + (iv_last if i == n - 1 else iv_inner)
         if due < 0:
-            due += TICKS_MASK + 1
+            # Left to right: TICKS_MASK + 1 alone is 2**30, a big int.
+            due = due + TICKS_MASK + 1
         i += 1
         if i >= n:
             i = 0
