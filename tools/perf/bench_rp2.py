@@ -196,6 +196,9 @@ async def _measure(rig, n, no_gc=False):
     out = await rig.call("bench_run(%d, %s)" % (n, no_gc))
     stats = tick_stats(await rig.call("bench_dump()"))
     stats.update(run_line(out))
+    if stats["failed"]:
+        # Outputs off, the App stepping no more: its figures are of nothing.
+        raise RuntimeError("the App failed: " + stats["failed"].replace("_", " "))
     return stats, out
 
 
@@ -225,7 +228,13 @@ def outputting(state_fields, pids):
 
 async def _check_outputting(rig, pids):
     fields = tagged(await rig.call("bench_state()"), "STATE")[0]
-    outputting(fields, pids)
+    try:
+        outputting(fields, pids)
+    except RuntimeError as e:
+        # What the controller did since the start says why.
+        why = [line for line in (await rig.call("bench_events()")).splitlines()
+               if line.startswith(("@EVENT", "@WHY"))]
+        raise RuntimeError("%s; since the start:\n%s" % (e, "\n".join(why))) from None
     return " ".join(fields)
 
 

@@ -17,6 +17,7 @@ _BINS = 2000    # tick histogram: 10 us bins up to 20 ms
 _a0 = gc.mem_alloc()
 _HIST = array("H", bytes(2 * (_BINS + 1)))
 _HIST_BYTES = gc.mem_alloc() - _a0
+_EVENTS = []    # the controller's last events (ms, text), for a session that goes wrong
 _RUN = None     # the last run's (ticks, bytes allocated, worst us, its display bytes,
                 # most display bytes in a tick, display bytes in all)
 
@@ -35,9 +36,18 @@ def bench_boot(display):
     b = checked_board(board)
     hw = DeviceHw(b, display=bool(display))
     _APP = App(b, hw, FileStorage(), machine.reset_cause(), time.ticks_ms())
+    _APP.ctl.on_event = _keep_event
     gc.collect()
     print("@BOOT", free0, gc.mem_free() + _HIST_BYTES, 1 if hw.display is not None else 0, VERSION,
           sys.version.replace(" ", "_"))
+
+
+def _keep_event(text):
+    # Only the controller's events reach the callback (the App sets none); the
+    # ring stays short, and bench_start empties it.
+    _EVENTS.append((time.ticks_ms(), text))
+    if len(_EVENTS) > 24:
+        _EVENTS.pop(0)
 
 
 def bench_start(pids, ua):
@@ -48,6 +58,7 @@ def bench_start(pids, ua):
     # seconds old would find its electrode check timed out at the next tick.
     ctl = _APP.ctl
     ctl.now_ms = time.ticks_ms()
+    del _EVENTS[:]
     for ch in range(len(pids)):
         if pids[ch] is None:
             continue
@@ -121,7 +132,7 @@ def bench_run(n, no_gc=False):
         gc.enable()
     _RUN = (i, a1 - a0, worst, worst_bytes, most, sent - sent0)
     print("@RUN", i, a1 - a0, gc.mem_free() + _HIST_BYTES, app.worst_tick_us, app.overruns,
-          app.failed if app.failed else "-")
+          app.failed.replace(" ", "_") if app.failed else "-")
 
 
 def bench_dump():
@@ -144,6 +155,16 @@ def bench_state():
     for c in _APP.ctl.chans:
         out.append("%s:%d:%d:%d" % (c.ch.state_name(), c.ch.target_ua, c.out.ua, c.faults))
     print("@STATE", " ".join(out), "fed", " ".join(str(x) for x in _APP.hw.pulses.fed))
+
+
+def bench_events():
+    # Why a channel stopped: the controller's events since the last call, then
+    # each channel's check reason, fault and how its session ended.
+    for t, text in _EVENTS:
+        print("@EVENT", t, text)
+    del _EVENTS[:]
+    for c in _APP.ctl.chans:
+        print("@WHY", c.ch.index + 1, c.ch.check_reason, c.ch.fault_kind, c.end)
 
 
 def bench_heap():
