@@ -55,6 +55,12 @@ MS = 1_000_000            # ns
 # train session, which judges the pulses' timing, runs at 64 ns.
 PACE_NS = 500
 TRAIN_PACE_NS = 64
+# Wall time allowed a run of n ticks: RUN_BASE_S + n * RUN_TICK_S. A 10 ms tick takes
+# some 0.4 s of wall time at the 64 ns pacing on an idle machine; with sessions sharing
+# the cores, several times that (a 60 s train with three sessions on two cores passed an
+# hour).
+RUN_BASE_S = 600
+RUN_TICK_S = 2.0
 
 
 class Stimulus:
@@ -193,7 +199,7 @@ async def _boot(rig, display=True):
 
 
 async def _measure(rig, n, no_gc=False):
-    out = await rig.call("bench_run(%d, %s)" % (n, no_gc))
+    out = await rig.call("bench_run(%d, %s)" % (n, no_gc), RUN_BASE_S + n * RUN_TICK_S)
     stats = tick_stats(await rig.call("bench_dump()"))
     stats.update(run_line(out))
     if stats["failed"]:
@@ -325,7 +331,11 @@ def _session(name, args):
     coro = {"ticks": lambda: _ticks_session(uf2, image, args["n"], args["heap_ticks"]),
             "alloc": lambda: _alloc_session(uf2, image, args["alloc_ticks"]),
             "train": lambda: _train_session(uf2, image, args["train_s"])}[name]()
-    res = asyncio.run(coro)
+    try:
+        res = asyncio.run(coro)
+    except Exception as e:      # noqa: BLE001 - reported; the other sessions' figures are kept
+        return name, {"error": "%s: %s" % (type(e).__name__, e),
+                      "wall_s": round(time.monotonic() - t0, 1)}
     res["wall_s"] = round(time.monotonic() - t0, 1)
     return name, res
 
@@ -428,13 +438,18 @@ def main(argv=None):
     params = {"uf2": str(uf2.resolve()), "images": images, "n": args.ticks,
               "heap_ticks": args.heap_ticks, "alloc_ticks": args.alloc_ticks,
               "train_s": args.train_s}
-    result = {"uf2": uf2.name}
+    result = {"uf2": uf2.name, "firmware": "?", "micropython": "?"}
+    errors = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for name, res in pool.map(_session, names, [params] * len(names)):
-            result[name] = res
-    boot = result[names[0]]["boot"]
-    result["firmware"] = boot["firmware"]
-    result["micropython"] = boot["micropython"]
+            if "error" in res:
+                errors[name] = res["error"]
+            else:
+                result[name] = res
+                result["firmware"] = res["boot"]["firmware"]
+                result["micropython"] = res["boot"]["micropython"]
+    if errors:
+        result["errors"] = errors
     result["rows"] = rows_for(result)
     result["wall_s"] = round(time.monotonic() - t0, 1)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -445,8 +460,10 @@ def main(argv=None):
         whole["rp2"] = result
         bench.write_text(json.dumps(whole, indent=1) + "\n")
     print(table(result))
+    for name, text in errors.items():
+        print("\nbench-rp2: the %s session failed: %s" % (name, text), file=sys.stderr)
     print("\nwrote %s (%.0f s)" % (OUT / "rp2.json", result["wall_s"]))
-    return 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
