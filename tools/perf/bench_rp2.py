@@ -203,8 +203,10 @@ async def _measure(rig, n, no_gc=False):
     stats = tick_stats(await rig.call("bench_dump()"))
     stats.update(run_line(out))
     if stats["failed"]:
-        # Outputs off, the App stepping no more: its figures are of nothing.
-        raise RuntimeError("the App failed: " + stats["failed"].replace("_", " "))
+        # Outputs off, the App stepping no more: its figures are of nothing. The
+        # RUN line has the text with _ for spaces; asked again, it comes whole.
+        text = tagged(await rig.call("print('@FAILED', _APP.failed)"), "FAILED")[0]
+        raise RuntimeError("the App failed: " + " ".join(text))
     return stats, out
 
 
@@ -244,8 +246,7 @@ async def _check_outputting(rig, pids):
     return " ".join(fields)
 
 
-async def _ticks_session(uf2, image, n, heap_ticks):
-    rig = Rig(uf2, image)
+async def _ticks_session(rig, n, heap_ticks):
     res = {"boot": await _boot(rig)}
     cases = res["cases"] = {}
     cases["idle"], _ = await _measure(rig, n)
@@ -271,12 +272,10 @@ async def _ticks_session(uf2, image, n, heap_ticks):
     out = await rig.call("bench_state()\nbench_heap()")
     res["state"] = " ".join(tagged(out, "STATE")[0])
     res["mem_free_after_collect"] = int(tagged(out, "HEAP")[0][0])
-    rig.dev.stop()
     return res
 
 
-async def _alloc_session(uf2, image, n):
-    rig = Rig(uf2, image)
+async def _alloc_session(rig, n):
     res = {"boot": await _boot(rig)}
     per = res["presets"] = {}
     for pid in PRESETS:
@@ -290,7 +289,6 @@ async def _alloc_session(uf2, image, n):
                     "median_ms": stats["median_ms"], "max_ms": stats["max_ms"]}
         await rig.call("bench_stop()")
         await _measure(rig, 150)
-    rig.dev.stop()
     return res
 
 
@@ -298,8 +296,7 @@ def train_files():
     return {"programs.json": json.dumps(TRAIN_PROGRAMS).encode()}
 
 
-async def _train_session(uf2, image, seconds):
-    rig = Rig(uf2, image, TRAIN_PACE_NS)
+async def _train_session(rig, seconds):
     res = {"boot": await _boot(rig)}
     await _start(rig, ("t150", None))
     await _measure(rig, 300)            # the start ramp
@@ -321,18 +318,28 @@ async def _train_session(uf2, image, seconds):
                 "fifo_min": min(fifo) if fifo else None, "ticks": stats,
                 "status_sent": stim.lines, "key_presses": stim.presses,
                 "status_answered": answered(out)})
-    rig.dev.stop()
     return res
+
+
+async def _on_rig(body, uf2, image, pace_ns, more):
+    # The emulator stopped however the session ends: the pool's worker goes on
+    # to the next session, and a device left running would take its core.
+    rig = Rig(uf2, image, pace_ns)
+    try:
+        return await body(rig, *more)
+    finally:
+        rig.dev.stop()
 
 
 def _session(name, args):
     t0 = time.monotonic()
     uf2, image = args["uf2"], args["images"][name]
-    coro = {"ticks": lambda: _ticks_session(uf2, image, args["n"], args["heap_ticks"]),
-            "alloc": lambda: _alloc_session(uf2, image, args["alloc_ticks"]),
-            "train": lambda: _train_session(uf2, image, args["train_s"])}[name]()
+    body, more = {"ticks": (_ticks_session, (args["n"], args["heap_ticks"])),
+                  "alloc": (_alloc_session, (args["alloc_ticks"],)),
+                  "train": (_train_session, (args["train_s"],))}[name]
+    pace = TRAIN_PACE_NS if name == "train" else PACE_NS
     try:
-        res = asyncio.run(coro)
+        res = asyncio.run(_on_rig(body, uf2, image, pace, more))
     except Exception as e:      # noqa: BLE001 - reported; the other sessions' figures are kept
         return name, {"error": "%s: %s" % (type(e).__name__, e),
                       "wall_s": round(time.monotonic() - t0, 1)}
