@@ -70,3 +70,12 @@ def test_figures_of_a_channel_that_went_off_are_refused():
         B.outputting(["RUNNING:30000:30000:0", "OFF:30000:0:0"], ("mod", "alt"))
     with pytest.raises(RuntimeError, match="ch1 \\(tens\\) is ARMED at 0"):
         B.outputting(["ARMED:30000:0:0", "RUNNING:30000:30000:0"], ("tens", "tens"))
+
+
+def test_figures_of_a_train_that_stalled_are_refused():
+    # RUNNING at its level, but the engine put out nothing in the measured ticks.
+    state = ["RUNNING:30000:9500:0", "RUNNING:30000:9400:0", "fed", "4", "83"]
+    B.outputting(state, ("mod", "mod"), [3, 40])
+    with pytest.raises(RuntimeError, match="ch1 \\(mod\\) is RUNNING at 9500 uA but no pulse"):
+        B.outputting(state, ("mod", "mod"), [4, 40])
+    B.outputting(state, (None, "mod"), [4, 40])

@@ -62,9 +62,24 @@ def test_stop_order_disable_then_force_low(engine):
     sm = rp2.StateMachine(0)
     mark = len(sm.log)
     engine.stop(0)
-    assert sm.log[mark:] == [("active", False), ("exec", rp2_pio.SET_PINS_LOW)]
+    # Pins low first, then the 4 waiting words pulled out.
+    assert sm.log[mark:] == [("active", False), ("exec", rp2_pio.SET_PINS_LOW)] + [
+        ("exec", rp2_pio.PULL_NOBLOCK)] * 4
     assert machine.pin(pico.PIN_A[0]).level == 0 and machine.pin(pico.PIN_B[0]).level == 0
     assert engine.service() == 0 and not engine.running(0)
+
+
+def test_stop_mid_pulse_leaves_no_word_for_the_next_train(engine):
+    # The program has taken a pulse's first word; its second and a whole pulse
+    # wait (3 words). Left there, the next start's first word would be read as
+    # an idle count and its words paired out of order, whatever init does.
+    engine.configure(0, PulseSpec(phase_us=200, period_us=10000))
+    engine.start(0)
+    sm = rp2.StateMachine(0)
+    sm.fifo[:1] = []
+    engine.stop(0)
+    assert sm.tx_fifo() == 0
+    assert engine.fed[0] == 1, "the pulse begun counts, the one waiting does not"
 
 
 def test_refusals_leave_configuration_unchanged(engine):

@@ -222,9 +222,17 @@ def answered(out):
     return sum(1 for line in out.splitlines() if line.startswith('{"'))
 
 
-def outputting(state_fields, pids):
+def fed_counts(state_fields):
+    """The pulse engine's per-channel counts of pulses that came out, from a STATE line."""
+    return [int(x) for x in state_fields[state_fields.index("fed") + 1:]]
+
+
+def outputting(state_fields, pids, fed_before=None):
     """Raise unless every channel given a program outputs (RAMPING or RUNNING, level
-    above 0): the figures would otherwise be those of a channel that went off."""
+    above 0) and, given the engine's counts from before the measured ticks, put out
+    pulses meanwhile: the figures would otherwise be those of a channel that went off
+    or of a train that stalled."""
+    fed = fed_counts(state_fields) if fed_before is not None else None
     for ch, pid in enumerate(pids):
         if pid is None:
             continue
@@ -232,12 +240,19 @@ def outputting(state_fields, pids):
         if name not in ("RAMPING", "RUNNING") or int(out_ua) <= 0:
             raise RuntimeError("ch%d (%s) is %s at %s uA, not outputting" % (
                 ch + 1, pid, name, out_ua))
+        if fed is not None and fed[ch] <= fed_before[ch]:
+            raise RuntimeError("ch%d (%s) is %s at %s uA but no pulse came out (%d before, "
+                               "%d after)" % (ch + 1, pid, name, out_ua, fed_before[ch], fed[ch]))
 
 
-async def _check_outputting(rig, pids):
+async def _fed(rig):
+    return fed_counts(tagged(await rig.call("bench_state()"), "STATE")[0])
+
+
+async def _check_outputting(rig, pids, fed_before=None):
     fields = tagged(await rig.call("bench_state()"), "STATE")[0]
     try:
-        outputting(fields, pids)
+        outputting(fields, pids, fed_before)
     except RuntimeError as e:
         # What the controller did since the start says why.
         why = [line for line in (await rig.call("bench_events()")).splitlines()
@@ -251,8 +266,9 @@ async def _ticks_session(rig, n, heap_ticks):
     cases = res["cases"] = {}
     cases["idle"], _ = await _measure(rig, n)
     await _start(rig, ("mod", "alt"))
+    fed = await _fed(rig)
     cases["ramping (mod + alt)"], _ = await _measure(rig, 300)
-    await _check_outputting(rig, ("mod", "alt"))
+    await _check_outputting(rig, ("mod", "alt"), fed)
     cases["running mod + alt 30 mA"], _ = await _measure(rig, n)
     stim = Stimulus(rig.dev, rig.board, keys=True)
     cases["+ key press every 200 ms"], _ = await _measure(rig, n)
@@ -281,8 +297,9 @@ async def _alloc_session(rig, n):
     for pid in PRESETS:
         await _start(rig, (pid, pid))
         await _measure(rig, 100)
+        fed = await _fed(rig)
         stats, _ = await _measure(rig, n, no_gc=True)
-        state = await _check_outputting(rig, (pid, pid))
+        state = await _check_outputting(rig, (pid, pid), fed)
         per[pid] = {"ticks": stats["ticks"], "bytes_allocated": stats["bytes_allocated"],
                     "state_after": state,
                     "bytes_per_1000_ticks": round(stats["bytes_allocated"] * 1000 / stats["ticks"]),
@@ -299,8 +316,9 @@ def train_files():
 async def _train_session(rig, seconds):
     res = {"boot": await _boot(rig)}
     await _start(rig, ("t150", None))
+    fed = await _fed(rig)
     await _measure(rig, 300)            # the start ramp
-    await _check_outputting(rig, ("t150", None))
+    await _check_outputting(rig, ("t150", None), fed)
     rig.pulses.edges[0].clear()
     rig.pulses.fifo_at_a[0].clear()
     stim = Stimulus(rig.dev, rig.board, keys=True, status=True)

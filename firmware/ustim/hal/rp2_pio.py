@@ -8,7 +8,11 @@
 # late, the next pulse is late (pins low meanwhile), never early or malformed.
 # fed[ch] counts the pulses the program has taken from the FIFO (a pulse
 # begins with its first word's pull): those put minus whole pulses still
-# waiting, read at each service() and at stop(). A stop discards what waits.
+# waiting, read at each service() and at stop(). A stop discards what waits:
+# the words of a pulse stopped half-taken (its second word still queued) would
+# otherwise pair with the next train's, a 16-bit idle count read as a phase.
+# StateMachine.init flushes the FIFO too on the chip (pio_sm_init); the
+# stop does not count on it.
 #
 # The engine also keeps the train's timeline, for quiet_in(): the program's
 # periods are exact to the cycle, so each pulse begins one interval after the
@@ -39,6 +43,8 @@ PHASE_OVERHEAD = const(5)
 PERIOD_OVERHEAD = const(41)
 # set(pins, 0), executed on a stopped state machine.
 SET_PINS_LOW = const(0xE000)
+# pull(noblock): takes a waiting word (or copies X) and leaves the pins alone.
+PULL_NOBLOCK = const(0x8080)
 _MAX_FIELD = const(0xFFFF)
 _MAX_COARSE = const((1 << 27) - 1)
 # How far a pulse's start on the timeline may be from the pins: the clock
@@ -167,10 +173,15 @@ class PioPulseEngine(PulseEngine):
         self.on[ch] = False
         sm = self._sm[ch]
         sm.active(0)
-        self._count(ch)
         # A stopped state machine keeps its pins as they were: force them low
-        # through the PIO, then take them back as plain GPIO outputs, low.
+        # through the PIO (first: the pins before the bookkeeping), then take
+        # them back as plain GPIO outputs, low.
         sm.exec(SET_PINS_LOW)
+        self._count(ch)
+        waiting = sm.tx_fifo()
+        while waiting:
+            sm.exec(PULL_NOBLOCK)
+            waiting -= 1
         self._a[ch].init(machine.Pin.OUT, value=0)
         self._b[ch].init(machine.Pin.OUT, value=0)
 
