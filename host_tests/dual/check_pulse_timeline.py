@@ -5,6 +5,7 @@
 import sys
 
 from dualcheck import Lcg, eq
+from ustim.hal import pio_feed
 from ustim.hal.pulse import quiet_wait, ticks_later
 
 PERIOD = 1 << 30
@@ -56,6 +57,37 @@ def check_a_pulse_in_progress_is_waited_for():
     eq(quiet_wait(1000, (1000 - (1 << 28)) % PERIOD, 450, 10, 1500), 0, "long over")
 
 
+class _Timeline:
+    # What pio_feed.quiet_in reads of the PIO engine: one channel's timeline.
+    def __init__(self, now, starts, due, busy):
+        self.on = [True]
+        self._starts = [starts]
+        self._due = [due]
+        self._busy = [busy]
+        self._now = now
+
+    def _ticks(self):
+        return self._now
+
+
+def check_pio_quiet_in_is_the_longest_quiet_wait_on_its_timeline():
+    # The PIO engine's quiet_in writes quiet_wait out: the same answer, for the
+    # pulses on the timeline and the next one to be put.
+    margin = pio_feed.EDGE_MARGIN_US
+    cases = list(_cases(31, 4 * 300))
+    for i in range(0, len(cases), 4):
+        now, _, busy, _, settle = cases[i]
+        times = [(c[1] - cases[i][1] + now) % PERIOD for c in cases[i:i + 4]]
+        eng = _Timeline(now, times[:3], times[3], busy)
+        want = 0
+        for t in times:
+            w = quiet_wait(now, t, busy, margin, settle)
+            want = w if w > want else want
+        eq(pio_feed.quiet_in(eng, 0, settle), want, "quiet_in at %d over %r", now, times)
+    eng.on[0] = False
+    eq(pio_feed.quiet_in(eng, 0, 1500), -1, "a stopped channel")
+
+
 def check_ticks_later_wraps():
     eq(ticks_later(MAX, 1), 0, "one past the top")
     eq(ticks_later(MAX - 10, 25), 14, "across")
@@ -72,9 +104,14 @@ def check_no_allocation_anywhere_on_the_wrap():
         return
     import gc
     cases = list(_cases(23, 200))
+    eng = _Timeline(0, [0, 0, 0], 0, 0)
     before = gc.mem_alloc()
     for now, start, busy, margin, settle in cases:
         quiet_wait(now, start, busy, margin, settle)
         ticks_later(now, busy)
         ticks_later(start, 600000)
-    eq(gc.mem_alloc() - before, 0, "bytes allocated by 600 timeline operations")
+        eng._now = now
+        eng._starts[0][1] = start
+        eng._busy[0] = busy
+        pio_feed.quiet_in(eng, 0, settle)
+    eq(gc.mem_alloc() - before, 0, "bytes allocated by 800 timeline operations")

@@ -1,8 +1,10 @@
-# The RP2040 pulse engine's FIFO feed (ustim.hal.rp2_pio), on its own: it runs
-# every tick for every channel that outputs, and is compiled to machine code
-# for the boards (tools/dev/build.py NATIVE): service() for two channels at 100
-# and 80 Hz took a 125 MHz RP2040 0.7 ms a tick with it as bytecode, 0.35 native.
-# The rest of the engine stays bytecode: machine code takes twice the RAM.
+# The RP2040 pulse engine's FIFO feed and its quiet_in (ustim.hal.rp2_pio), on
+# their own: the feed runs every tick for every channel that outputs, quiet_in
+# at every level change (each tick of a ramp), and both are compiled to machine
+# code for the boards (tools/dev/build.py NATIVE): service() for two channels at
+# 100 and 80 Hz took a 125 MHz RP2040 0.7 ms a tick as bytecode, 0.35 native;
+# quiet_in took 0.4 ms a call as bytecode. The rest of the engine stays
+# bytecode: machine code takes twice the RAM.
 from micropython import const
 
 from ustim.hal.pulse import TICKS_HALF, TICKS_MASK
@@ -14,6 +16,10 @@ if TYPE_CHECKING:
 FIFO_WORDS = const(4)
 WORDS_PER_PULSE = const(2)
 KEPT = const(3)                   # pulses on the timeline: the one out, 2 waiting
+# How far a pulse's start on the timeline may be from the pins: the clock
+# read after the call that started the train, and the program's cycles
+# before A rises.
+EDGE_MARGIN_US = const(50)
 
 
 def feed(eng, ch):
@@ -62,3 +68,28 @@ def feed(eng, ch):
     eng._puts[ch] += fed
     eng.fed[ch] = eng._base[ch] + eng._puts[ch] - level // WORDS_PER_PULSE
     return fed
+
+
+def quiet_in(eng, ch, settle_us):
+    # type: (Any, int, int) -> int
+    """PulseEngine.quiet_in of the PIO engine: the longest quiet_wait
+    (ustim.hal.pulse, written out here: a call per pulse costs) over the
+    pulses on the channel's timeline and the next one to be put."""
+    if not eng.on[ch]:
+        return -1
+    now = eng._ticks()
+    starts = eng._starts[ch]
+    busy = eng._busy[ch] + EDGE_MARGIN_US
+    wait = 0
+    k = 0
+    while k <= KEPT:
+        d = (starts[k] if k < KEPT else eng._due[ch]) - now
+        if d >= TICKS_HALF:
+            d = d - TICKS_MASK - 1
+        elif d < -TICKS_HALF:
+            d = d + TICKS_MASK + 1
+        end = d + busy
+        if end > wait and d - EDGE_MARGIN_US <= settle_us:
+            wait = end
+        k += 1
+    return wait

@@ -29,8 +29,8 @@ from micropython import const
 from ustim.core import pulses
 from ustim.hal.pio_biphasic import biphasic
 from ustim.hal.pio_feed import KEPT, WORDS_PER_PULSE, feed
-from ustim.hal.pulse import (TICKS_HALF, TICKS_MASK, PulseEngine, pulse_clock, quiet_wait,
-                             ticks_later)
+from ustim.hal.pio_feed import quiet_in as _quiet_in
+from ustim.hal.pulse import TICKS_HALF, TICKS_MASK, PulseEngine, pulse_clock, ticks_later
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,10 +47,6 @@ SET_PINS_LOW = const(0xE000)
 PULL_NOBLOCK = const(0x8080)
 _MAX_FIELD = const(0xFFFF)
 _MAX_COARSE = const((1 << 27) - 1)
-# How far a pulse's start on the timeline may be from the pins: the clock
-# read after the call that started the train, and the program's cycles
-# before A rises.
-_EDGE_MARGIN_US = const(50)
 
 
 def encode(spec, interval_us, out):
@@ -193,20 +189,8 @@ class PioPulseEngine(PulseEngine):
                 fed += feed(self, ch)
         return fed
 
-    def quiet_in(self, ch, settle_us):
-        # type: (int, int) -> int
-        if not self.on[ch]:
-            return -1
-        now = self._ticks()
-        starts = self._starts[ch]
-        busy = self._busy[ch]
-        wait = 0
-        for k in range(KEPT + 1):
-            t = starts[k] if k < KEPT else self._due[ch]
-            w = quiet_wait(now, t, busy, _EDGE_MARGIN_US, settle_us)
-            if w > wait:
-                wait = w
-        return wait
+    # Machine code on the boards, with the feed (pio_feed.py).
+    quiet_in = _quiet_in
 
     def _count(self, ch):
         # type: (int) -> None
