@@ -26,6 +26,7 @@ NATIVE = frozenset((
     "ustim/core/session.py",
     "ustim/core/channel.py",
     "ustim/core/jsonout.py",
+    "ustim/core/fixed.py",
     "ustim/hal/pio_feed.py",
 ))
 
