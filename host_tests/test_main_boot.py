@@ -170,6 +170,56 @@ def test_loop_keeps_the_tick_period(pico_rig, monkeypatch):
     assert rig.app.overruns == 0
 
 
+# -- a train that stops ---------------------------------------------------------------
+
+def test_a_train_that_stops_coming_out_is_cut_and_faulted(pico_rig, monkeypatch):
+    # ch1's state machine stops at tick 450 (no instruction issues: the drive
+    # of the pulse in progress frozen, as a stalled or desynchronised machine
+    # would hold it): the engine still says it is on, the channel RUNNING. Within two 10 ms cycles and the margin
+    # the App stops the train, sets 0 and faults the channel (ustim.app._stalled).
+    from ustim import app as app_mod
+    from ustim.core import channel as C
+    rig = pico_rig
+    _capture_apps(rig, monkeypatch)
+    for line in ("select 1 tens", "amp 1 10", "start 1"):
+        rig.stdin.send(line)
+    seen = []
+
+    def look():
+        app = rig.app
+        ch = app.ctl.chans[0].ch
+        seen.append((rig.ticks, ch.state_name(), ch.fault_kind, app.hw.pulses.on[0],
+                     app.hw.pulses.fed[0], R.amp_ua(rig.board, 0),
+                     machine.pin(rig.board.PIN_HV_EN).level))
+
+    def freeze():
+        look()
+        monkeypatch.setattr(rig.app.hw.pulses._sm[0].ex, "run_until", lambda t_end: None)
+        monkeypatch.setattr(R, "drain_pio", lambda: None)   # the rig's stand-in for running
+
+    rig.at_tick[450] = freeze
+    for t in range(451, 470):
+        rig.at_tick[t] = look
+    assert rig.run(ticks=470) == "stopped"
+    app = rig.app
+    limit_ticks = app_mod.stall_limit_ms(app.ctl.chans[0].out.spec) // 10
+    frozen = seen[0]
+    assert frozen[1:4] == ("RUNNING", C.FAULT_NONE, True) and frozen[4] > 100
+    cut = [s for s in seen if s[1] == "FAULT"]
+    assert cut, "still %s after %d ticks without a pulse" % (seen[-1][1], len(seen))
+    # The count rose last at the tick that froze it or the next; the bound is
+    # passed one tick after it is reached.
+    assert cut[0][0] - 450 <= limit_ticks + 2
+    # Train stopped and amplitude 0 at once (a pulse pulled before the freeze
+    # may count in the stop's last count); HV off from the next tick.
+    assert cut[0][1:4] == ("FAULT", C.FAULT_INTERNAL, False)
+    assert frozen[4] <= cut[0][4] <= frozen[4] + 1 and cut[0][5] == 0
+    assert len(cut) > 2 and all(s[1:] == cut[1][1:] for s in cut[1:]), "it stays off"
+    assert cut[1][1:] == cut[0][1:6] + (0,)
+    assert "ch1: pulses stopped coming: off" in app.notices
+    assert app.failed is None
+
+
 # -- failures ------------------------------------------------------------------------
 
 def _break_ui_at(rig, monkeypatch, tick):

@@ -59,6 +59,14 @@ ERROR_FILE = "error.txt"
 PROGRAMS_FILE = "programs.json"   # custom programs, next to settings.json
 _PARSER = "ustim.core.custom"
 _REFUSALS_KEPT = const(8)   # refused programs listed by selftest (the notice list's size)
+# A train that is on puts out a pulse at least once a cycle of every spec it has
+# had since its start: twice the longest and this margin (the count is taken
+# once a tick) without one, and it has stopped (_stalled).
+STALL_MARGIN_MS = const(50)
+
+
+def stall_limit_ms(spec):
+    return 2 * spec.cycle_us() // 1000 + STALL_MARGIN_MS
 
 
 class App:
@@ -127,6 +135,8 @@ class App:
         self.set_ua = [0] * n       # amplitude commanded at the last tick
         self.ran_ua = [0] * n       # what the reference was set to since the last tick
         self.ran_session = [False] * n  # the channel was in a session since the last tick
+        self.pulse_ms = [now_ms] * n    # when the engine's count last rose, or the train started
+        self.stall_ms = [0] * n         # no rise for longer than this: the train stopped
         self.ticks = 0
         self.worst_tick_us = 0
         self.overruns = 0
@@ -312,6 +322,12 @@ class App:
                 if out.changed:
                     eng.configure(i, out.spec)
                     out.changed = False
+                    if on[i]:
+                        # The pulses of the earlier spec may still come: while
+                        # the train runs its bound only grows.
+                        limit = stall_limit_ms(out.spec)
+                        if limit > self.stall_ms[i]:
+                            self.stall_ms[i] = limit
                 if ua != set_ua[i]:
                     hw.amp.set(i, ua)
                 if not on[i]:
@@ -319,6 +335,8 @@ class App:
                     # this loop may wait (hal/amplitude.py).
                     hw.hv.set(True)
                     eng.start(i)
+                    self.pulse_ms[i] = self.ctl.now_ms
+                    self.stall_ms[i] = stall_limit_ms(out.spec)
                     # Its pulses may begin before service() below: at this level.
                     self.ran_ua[i] = hw.amp.ua[i]
                     self.ran_session[i] = c.in_session
@@ -346,6 +364,8 @@ class App:
         ran = self.ran_ua
         ran_session = self.ran_session
         quiet = not active
+        now = ctl.now_ms
+        last = self.pulse_ms
         i = 0
         for c in ctl.chans:
             # Pulses that began since the last tick (the engine counts what
@@ -360,6 +380,9 @@ class App:
                 if ran_session[i]:
                     ctl.account(i, n, ran[i])
                 quiet = False
+                last[i] = now
+            elif on[i] and ticks_diff(now, last[i]) > self.stall_ms[i]:
+                self._stalled(i)
             ua = c.out.ua
             set_ua[i] = ua
             ran[i] = level[i]
@@ -368,6 +391,17 @@ class App:
                 quiet = False
             i += 1
         self._quiet = quiet
+
+    def _stalled(self, ch):
+        # The engine is on and nothing has come out for longer than its
+        # program allows: its pulses cannot be trusted (a word read out of
+        # order makes a phase up to 65 ms long, docs/pulse-engine.md). Off
+        # now, not at the next tick, and a fault to clear by hand.
+        hw = self.hw
+        hw.pulses.stop(ch)
+        hw.amp.set(ch, 0)
+        self.ctl.fault(ch, C.FAULT_INTERNAL)
+        self._notice("ch%d: pulses stopped coming: off" % (ch + 1), "ch%d: no pulses" % (ch + 1))
 
     def _write_log(self, now_ms):
         log = self.log

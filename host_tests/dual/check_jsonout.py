@@ -76,3 +76,31 @@ def check_lines_built_over_each_other_stay_exact():
         true(line.build(), "built")
         eq(line.value(), json.dumps(want) + "\n", "line %d" % step)
         pad(line.buf, line.n, 64)
+
+
+def check_a_refused_line_leaves_the_next_exact():
+    # A line that sometimes does not fit (a long string, a minus sign at the
+    # edge) between lines that do: each one that fits is exact, as a fresh
+    # build gives it.
+    pool = [7, 7, 7, -123456, 99, None, "RUNNING", "a much longer string here", 1073741823]
+    line = _line([7] * 4, 44)
+    seed = 99
+    fits = refused = 0
+    for step in range(400):
+        want = []
+        for k in range(4):
+            seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+            v = line.vals[k] if seed % 3 else pool[(seed >> 8) % len(pool)]
+            line.vals[k] = v
+            want.append(v)
+        text = json.dumps(want) + "\n"
+        ok = line.build()
+        eq(ok, len(text) <= 44, "line %d fits: %r" % (step, text))
+        if ok:
+            fits += 1
+            eq(line.value(), text, "line %d" % step)
+            pad(line.buf, line.n, 16)
+        else:
+            refused += 1
+            eq(line.n, 0, "nothing kept")
+    true(fits > 50 and refused > 50, "both kinds: %d fit, %d refused" % (fits, refused))

@@ -27,7 +27,7 @@ NATIVE = {
         "Channel.handle", "Channel.tick", "Channel.output_on", "Channel.output_ua",
         "Channel.state_name", "Channel._segment", "Channel._slew_to", "Channel._advance",
         "_armed_tick", "_ramping_tick", "_running_tick", "_stopping_tick", "_nothing"),
-    "ustim/core/jsonout.py": ("Line.build", "Line.value", "_encode", "build"),
+    "ustim/core/jsonout.py": ("Line.build", "Line.value", "_encode", "build", "pad"),
     "ustim/core/controller.py": ("Controller.tick", "Controller.account"),
     "ustim/core/dose.py": ("Wide.add_mul", "Dose.add_pulses", "Dose._end_run"),
     "ustim/app.py": ("App.step", "App._step", "App._outputs", "App._ui"),
@@ -41,7 +41,8 @@ NATIVE = {
         "LineQueue._start", "LineQueue.feed", "LineQueue._end", "LineQueue.head_is",
         "LineQueue.drop"),
     "ustim/hal/stdio_console.py": (
-        "StdioConsole.read", "StdioConsole._send_blocks", "StdioConsole._block"),
+        "StdioConsole.read", "StdioConsole.lend", "StdioConsole._send_blocks",
+        "StdioConsole._block"),
     "ustim/hal/display.py": ("Display.flush", "Display._send_run"),
 }
 

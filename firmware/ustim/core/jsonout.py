@@ -5,7 +5,7 @@
 # pulse rates, so a reply that allocates makes, sooner or later, a gap in the
 # train. One call builds the whole line (a call per field cost more than the
 # formatting it saved), and writes only what changed since the last one. The
-# boards run it as machine code (tools/dev/build.py).
+# boards run its build as machine code (tools/dev/native.py).
 #
 #   line = Line(parts, size)   parts: bytes, the JSON between the values
 #   line.vals[k] = v           None, True, False, an int (below 2**30) or a str
@@ -40,8 +40,16 @@ class Line:
 
     def build(self):
         n = build(self.buf, self.parts, self.vals, self.enc, self.at, self.was)
-        self.n = n if n >= 0 else 0
-        return n >= 0
+        if n >= 0:
+            self.n = n
+            return True
+        # Refused part way (a byte may be written where an earlier line had
+        # something that is kept): the next one writes everything.
+        at = self.at
+        for i in range(len(at)):
+            at[i] = -1
+        self.n = 0
+        return False
 
     def value(self):
         return bytes(self.buf[:self.n]).decode()
@@ -56,10 +64,10 @@ def _encode(v, enc):
 
 
 def build(buf, parts, vals, enc, at, was):
-    # A part copied only when it moved, a string only when it or its part
-    # did: most polls find every value the length it was, so only digits are
-    # written. Byte by byte: in machine code a slice is an object on the heap.
-    # The last part is always written (pad() overwrites its line end).
+    # A part copied only when it moved, a value only when it or its part did:
+    # most polls find most values as they were, and each digit written costs
+    # a division. Byte by byte: in machine code a slice is an object on the
+    # heap. The last part is always written (pad() overwrites its line end).
     size = len(buf)
     last = len(vals)
     n = 0
@@ -86,7 +94,13 @@ def build(buf, parts, vals, enc, at, was):
         elif v is False:
             b = b"false"
         elif isinstance(v, int):
-            was[i] = None
+            if not moved and was[i] == v and at[i + 1] >= 0:
+                # The same number after a part in place: its digits are
+                # still there, and the next part where it was.
+                n = at[i + 1]
+                i += 1
+                continue
+            was[i] = v
             i += 1
             if v < 0:
                 if n >= size:
