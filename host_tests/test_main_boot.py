@@ -175,8 +175,9 @@ def test_loop_keeps_the_tick_period(pico_rig, monkeypatch):
 def test_a_train_that_stops_coming_out_is_cut_and_faulted(pico_rig, monkeypatch):
     # ch1's state machine stops at tick 450 (no instruction issues: the drive
     # of the pulse in progress frozen, as a stalled or desynchronised machine
-    # would hold it): the engine still says it is on, the channel RUNNING. Within two 10 ms cycles and the margin
-    # the App stops the train, sets 0 and faults the channel (ustim.app._stalled).
+    # would hold it): the engine still says it is on, the channel RUNNING.
+    # Within two 10 ms cycles and the margin the App stops the train, sets 0
+    # and faults the channel (ustim.app._stalled).
     from ustim import app as app_mod
     from ustim.core import channel as C
     rig = pico_rig

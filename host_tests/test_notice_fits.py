@@ -273,6 +273,15 @@ def _sweep_knee(app):
     app._pads_moved()
 
 
+def _sweep_stall(app):
+    # A running channel's train that stopped coming out (test_main_boot drives
+    # it through a frozen state machine).
+    ctl = app.ctl
+    assert ctl.select_program(1, ctl.programs[0]) is None
+    assert ctl.start(1) is None
+    app._stalled(1)
+
+
 @pytest.fixture(scope="module")
 def harvest():
     mp = pytest.MonkeyPatch()
@@ -285,6 +294,7 @@ def harvest():
         _sweep_console(boot())
         _sweep_settings(boot())
         _sweep_knee(boot())
+        _sweep_stall(boot())
         yield spy
     finally:
         mp.undo()

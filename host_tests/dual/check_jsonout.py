@@ -15,6 +15,18 @@ def _line(values, size=200):
     return line
 
 
+def _vary(line, pool, seed, keep):
+    # Each value kept, or (one time in `keep`) one from the pool: the values
+    # and the generator's next state.
+    want = []
+    for k in range(len(line.vals)):
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        v = line.vals[k] if seed % keep else pool[(seed >> 8) % len(pool)]
+        line.vals[k] = v
+        want.append(v)
+    return seed, want
+
+
 def check_values_are_their_json():
     values = [0, 7, 10, 99, 1000, 30000, 1073741823, -1, -2500, None, True, False,
               "RUNNING", "ramp up", 'a "quoted" \\ name', "", 12]
@@ -66,13 +78,8 @@ def check_lines_built_over_each_other_stay_exact():
     line = _line([0] * 9, 640)
     seed = 12345
     for step in range(300):
-        want = []
-        for k in range(9):
-            seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-            # Mostly what it was: the common poll, where little moves.
-            v = line.vals[k] if seed % 4 else pool[(seed >> 8) % len(pool)]
-            line.vals[k] = v
-            want.append(v)
+        # Mostly what it was: the common poll, where little moves.
+        seed, want = _vary(line, pool, seed, 4)
         true(line.build(), "built")
         eq(line.value(), json.dumps(want) + "\n", "line %d" % step)
         pad(line.buf, line.n, 64)
@@ -87,12 +94,7 @@ def check_a_refused_line_leaves_the_next_exact():
     seed = 99
     fits = refused = 0
     for step in range(400):
-        want = []
-        for k in range(4):
-            seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-            v = line.vals[k] if seed % 3 else pool[(seed >> 8) % len(pool)]
-            line.vals[k] = v
-            want.append(v)
+        seed, want = _vary(line, pool, seed, 3)
         text = json.dumps(want) + "\n"
         ok = line.build()
         eq(ok, len(text) <= 44, "line %d fits: %r" % (step, text))
