@@ -3,7 +3,9 @@
 #   include("/path/to/this/repository/manifest.py")
 # to the board's manifest. The board file is not frozen: copy it as board.py.
 # opt=1 like tools/dev/build.py: asserts compiled out (no safety check relies on
-# them), line numbers kept for the crash log.
+# them), line numbers kept for the crash log. Frozen from the source, everything is
+# bytecode: the functions tools/dev/native.py compiles to machine code in the .mpy
+# build are marked only in the copies it writes to build/native-src/.
 import os
 
 metadata(description="Firmware for a two-channel TENS/EMS stimulator", version="0.1.0")
