@@ -191,7 +191,8 @@ def test_a_train_that_stops_coming_out_is_cut_and_faulted(pico_rig, monkeypatch)
         ch = app.ctl.chans[0].ch
         seen.append((rig.ticks, ch.state_name(), ch.fault_kind, app.hw.pulses.on[0],
                      app.hw.pulses.fed[0], R.amp_ua(rig.board, 0),
-                     machine.pin(rig.board.PIN_HV_EN).level))
+                     machine.pin(rig.board.PIN_HV_EN).level,
+                     machine.pin(rig.board.PIN_A[0]).level, machine.pin(rig.board.PIN_B[0]).level))
 
     def freeze():
         look()
@@ -216,7 +217,8 @@ def test_a_train_that_stops_coming_out_is_cut_and_faulted(pico_rig, monkeypatch)
     assert cut[0][1:4] == ("FAULT", C.FAULT_INTERNAL, False)
     assert frozen[4] <= cut[0][4] <= frozen[4] + 1 and cut[0][5] == 0
     assert len(cut) > 2 and all(s[1:] == cut[1][1:] for s in cut[1:]), "it stays off"
-    assert cut[1][1:] == cut[0][1:6] + (0,)
+    assert cut[1][1:] == cut[0][1:6] + (0, 0, 0)
+    assert cut[0][7:] == (0, 0), "both bridge pins low"
     assert "ch1: pulses stopped coming: off" in app.notices
     assert app.failed is None
 
