@@ -15,6 +15,7 @@ from tools.sim.models.flash import MemStorage
 from ustim import app as app_mod
 from ustim.core import settings as S
 from ustim.core.sequencer import Sequencer
+from ustim.core.ui import menu as M
 from ustim.core.ui import screens
 from ustim.core.watchdog import Watchdog
 from ustim.hal.device import DeviceHw, find_display
@@ -314,5 +315,123 @@ def test_the_engine_is_fed_before_a_console_reply_in_its_tick(board, monkeypatch
     order.clear()
     b.console.inbox.append(b"status\n")
     assert b.tick()
+    assert order == ["service", "service"]        # read: answered in the next tick
+    assert not b.console.out
+    order.clear()
+    assert b.tick()
     assert order == ["service", "poll", "service"]
     assert b.console.out and '"state": "RUNNING"' in b.console.out[-1]
+
+
+@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
+def test_a_line_is_answered_at_most_a_tick_late(board):
+    # A line in every tick (a host that pipelines): each is answered in the
+    # tick after the one that read it, whatever that tick reads.
+    b = Bench(board, _storage())
+    for k in range(6):
+        b.console.inbox.append(b"status\n")
+        assert b.tick()
+        assert len(b.console.out) == k
+    for _ in range(6):
+        assert b.tick()
+    assert len(b.console.out) == 6
+
+
+@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
+def test_the_lease_ends_in_a_tick_that_answers_no_line(board, monkeypatch):
+    b = Bench(board, _storage())
+    con = b.app.console
+    ended = []
+    monkeypatch.setattr(con, "_lease_over", lambda: ended.append(b.now))
+    con.lease(0)
+    con._due = b.now + 10
+    b.console.inbox.append(b"sta")           # bytes read, no line yet: no answer due
+    assert b.tick()
+    assert ended == [b.now]
+
+
+@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
+def test_the_screen_waits_after_a_heavy_start_at_most_its_holds(board, monkeypatch):
+    b = Bench(board, _storage())
+    b.start_both()
+    disp = b.hw.display
+    assert disp is not None
+    sent = []
+    flush = disp.flush
+    monkeypatch.setattr(disp, "flush", lambda *a: sent.append(a) or flush(*a))
+    outputs = b.app._outputs
+
+    def heavy(us):
+        def run():
+            outputs()
+            b.us[0] += us       # the outputs' time, as a level change waiting would take
+        return run
+    b.app.ui_due = 5            # flush ticks ahead, no look
+    monkeypatch.setattr(b.app, "_outputs", heavy(0))
+    assert b.tick()
+    assert sent == [()]                         # a light tick: a whole flush
+    monkeypatch.setattr(b.app, "_outputs", heavy(app_mod.UI_LATE_US + 1))
+    for _ in range(app_mod.UI_HOLDS):
+        assert b.tick()
+        assert sent == [()]                     # heavy: the screen waits
+    assert b.tick()
+    assert sent == [(), (app_mod.FLUSH_LATE_BYTES,)]   # heavy still: one chunk, not none
+    monkeypatch.setattr(b.app, "_outputs", heavy(app_mod.FLUSH_LATE_US + 1))
+    assert b.tick()
+    assert sent[-1] == (app_mod.FLUSH_LATE_BYTES,)
+
+
+@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
+def test_a_level_change_with_a_long_wait_is_made_at_the_tick_end(board, monkeypatch):
+    b = Bench(board, _storage())
+    b.start_both()
+    amp = b.hw.amp
+    order = []
+    waits = []
+    amp.attach(b.hw.pulses, waits.append)   # as on a board (the host's time has no sleep_us)
+    quiet_in, write, ui = amp._quiet_in, amp.write, b.app._ui
+
+    def far(ch, settle):
+        w = quiet_in(ch, settle)
+        return w if w < 0 else app_mod.LEVEL_NOW_US + 1 + w
+    monkeypatch.setattr(amp, "_quiet_in", far)
+    monkeypatch.setattr(amp, "write",
+                        lambda ch, code: order.append(("write", ch)) or write(ch, code))
+    monkeypatch.setattr(b.app, "_ui", lambda *a: order.append("ui") or ui(*a))
+    assert b.app.ctl.set_amp(0, 12000) is None
+    before = amp.ua[0]
+    for _ in range(50):
+        order.clear()
+        assert b.tick(), b.app.failed
+        if ("write", 0) in order:
+            break
+    assert order.index("ui") < order.index(("write", 0))   # the screen's piece came first
+    assert waits and min(waits) > app_mod.LEVEL_NOW_US       # and then the whole wait
+    assert amp.ua[0] > before
+    assert b.app.ran_ua[0] == amp.ua[0] and not b.app._late
+
+
+@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
+def test_the_home_screen_update_goes_on_in_the_next_tick_when_time_is_short(board, monkeypatch):
+    b = Bench(board, _storage())
+    b.start_both()
+    app = b.app
+    assert app.menu.screen == app._shown == M.S_HOME
+    parts = []
+    update = screens.update_home
+
+    def slow(fb, m, v, part=-1):
+        parts.append((b.now, part))
+        b.us[0] += app_mod.UI_LATE_US + 1   # each part longer than a tick's share
+        return update(fb, m, v, part)
+    monkeypatch.setattr(screens, "update_home", slow)
+    marks = []
+    mark = b.hw.display.mark
+    monkeypatch.setattr(b.hw.display, "mark", lambda: marks.append(b.now) or mark())
+    app.ui_due = -1
+    for _ in range(4):
+        assert b.tick()
+    ticks = sorted({t for t, _ in parts})
+    assert [p for _, p in parts] == list(range(b.board.CHANNELS + 1))
+    assert len(ticks) == b.board.CHANNELS + 1       # a part a tick
+    assert marks == [ticks[-1]]                     # marked once, complete

@@ -94,13 +94,14 @@ def board_of(name):
 
 
 def replies(rec, command):
-    """Parsed console answers to the lines that start with command: each line
-    sent gets one JSON reply, in order (a long reply crossing a UART may
+    """(ms, parsed answer) for the lines that start with command, ms the time
+    the answer came out (the line's command has taken effect by then): each
+    line sent gets one JSON reply, in order (a long reply crossing a UART may
     still be on its way when the next line is sent)."""
-    sent = [(t, text) for t, d, text in rec.console if d == "in"]
-    answers = [json.loads(text) for _, d, text in rec.console
+    sent = [text for _, d, text in rec.console if d == "in"]
+    answers = [(t, json.loads(text)) for t, d, text in rec.console
                if d == "out" and text.startswith("{")]
-    return [(t, answers[i]) for i, (t, text) in enumerate(sent) if text.startswith(command)]
+    return [answers[i] for i, text in enumerate(sent) if text.startswith(command)]
 
 
 def frames_named(rec, name, t0_ms=0):
@@ -483,10 +484,14 @@ def test_console_fault_injection():
     assert refused["ok"] is False and refused["error"] == "fault_active"
     inj1 = replies(rec, "inject 1")[0]
     assert inj1[1]["fault"] == "sense"
-    # Each injection stops its own channel in the same tick; the other goes on.
-    assert pulses(rec, 1, (inj2[0] + 1) / 1000, 19) == []
-    assert abs(len(pulses(rec, 0, inj2[0] / 1000, inj1[0] / 1000)) - (inj1[0] - inj2[0]) // 10) <= 1
-    assert since(rec, 0, inj1[0]) == []
+    # Each injection stops its own channel in the tick of its fault (before
+    # the answer); the other goes on.
+    t2 = K.event_time(rec, "ch2 FAULT overcurrent")
+    t1 = K.event_time(rec, "ch1 FAULT sense")
+    assert t2 < inj2[0] and t1 < inj1[0]
+    assert pulses(rec, 1, (t2 + 1) / 1000, 19) == []
+    assert abs(len(pulses(rec, 0, t2 / 1000, t1 / 1000)) - (t1 - t2) // 10) <= 1
+    assert since(rec, 0, t1) == []
     # Cleared and restarted, channel 2 runs again until the stage model
     # over-delivers; the watchdog finds that one by itself within a few ticks.
     model = K.event_time(rec, "inject ch2 overcurrent")

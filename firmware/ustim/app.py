@@ -4,16 +4,20 @@
 #   1. sense: current and peak voltage of the latest pulse per channel
 #   2. electrode guard per channel: pre-start check (ARMED) or watchdog, whose
 #      faults go through the controller and cut the output in this same tick
-#   3. buttons -> menu -> actions; console bytes -> one command per line
+#   3. buttons -> menu -> actions; console bytes -> one command per line,
+#      answered in the tick after the one that read it or handled keys
 #   4. controller tick: channel state machines, sequencer, session, envelope
 #   5. outputs: pulse engine configured/started/stopped, amplitude, HV enable,
 #      engine fed (service); pulses that began since the last tick are
-#      counted into the dose at the level the reference held meanwhile
+#      counted into the dose at the level the reference held meanwhile; a
+#      level change that would wait long for a quiet moment between pulses is
+#      made at the end of the tick instead (after 6)
 #   6. UI: every UI_EVERY ticks (or at once after a key) a look at what
 #      changed, over two ticks (the model, then the screen); a new screen is
 #      drawn in parts over the next ticks, the home screen updated field by
-#      field; other ticks send a few changed chunks (hal.display.BYTES_PER_FLUSH)
-#      to the OLED
+#      field, in parts as the tick has time; other ticks send a few changed
+#      chunks (hal.display.BYTES_PER_FLUSH) to the OLED. After a heavy start of the
+#      tick (UI_LATE_US) the UI's piece waits, at most UI_HOLDS ticks
 #   7. the hardware watchdog is fed: only here, only after a complete tick
 # Any exception: every output off in the same tick, the error kept for the
 # screen and the error file, and `failed` set; main.py then resets the board
@@ -63,6 +67,20 @@ _REFUSALS_KEPT = const(8)   # refused programs listed by selftest (the notice li
 # had since its start: twice the longest and this margin (the count is taken
 # once a tick) without one, and it has stopped (_stalled).
 STALL_MARGIN_MS = const(50)
+# The screen takes what the tick leaves: past UI_LATE_US of the tick (a console
+# line read or answered, a key's action came first) its piece of work waits a
+# tick, never more than UI_HOLDS ticks running (a line read, then answered);
+# past FLUSH_LATE_US a flush sends one chunk, not BYTES_PER_FLUSH (an RP2040's
+# figures, docs/performance.md).
+UI_LATE_US = const(2500)
+UI_HOLDS = const(2)
+# A level change that would wait longer than this for a quiet moment between
+# pulses (up to a pulse and the reference's settling, 2.4 ms) is made at the
+# end of the tick instead, after the console and the screen: the wait is then
+# what is left of it.
+LEVEL_NOW_US = const(300)
+FLUSH_LATE_US = const(2000)
+FLUSH_LATE_BYTES = const(16)
 
 
 def stall_limit_ms(spec):
@@ -145,6 +163,10 @@ class App:
         self._part = -1             # part of a screen drawing due next tick (-1: none)
         self._shown = -1            # screen on the frame (-1: nothing drawn yet)
         self._sig = 0               # screens.signature of what the frame shows
+        self._t0 = 0                # ticks_us at the start of this tick
+        self._ui_held = 0           # ticks running the screen's work has waited
+        self._late = 0              # bit per channel: its level change is at the tick's end
+        self._home_part = 0         # the home screen's part the update does next
         self.error_text = self._last_error()
         self._bat_due = 0
         self._fill_view()
@@ -217,7 +239,7 @@ class App:
             # board) even if the caller keeps stepping.
             return False
         hw = self.hw
-        t0 = hw.ticks_us()
+        t0 = self._t0 = hw.ticks_us()
         try:
             self._step(now_ms)
         except Exception as e:      # noqa: BLE001 - every failure ends the same way
@@ -270,10 +292,11 @@ class App:
         btn = self.buttons
         keys = hw.buttons.poll_into(btn, now_ms)
         con = self.console
+        q = con.input
+        waiting = q.count or q.owed
         data = hw.console.read()
         if data:
             con.feed(data)
-        q = con.input
         if keys or q.count or q.owed:
             hw.pulses.service()
         if keys:
@@ -282,14 +305,24 @@ class App:
                 self._act(self.menu.key(ev, self.view, now_ms))
                 self.ui_due = 0
                 ev = btn.get()
-        con.poll()
+        # Reading a line (a byte a call on USB) and answering it (`status`: 2 ms)
+        # in one tick, or answering after the keys' actions, is more than a
+        # tick should carry on an RP2040: a tick that read bytes or handled
+        # keys answers only a line that was complete before it. A line is
+        # answered at most a tick after it came in whole.
+        if waiting or not (data or keys):
+            con.poll()
+        else:
+            con.check_lease()
         # 4-5: logic, then the hardware.
         ctl.tick(now_ms)
         self._outputs()
         if ctl.finished:
             self._write_log(now_ms)
-        # 6: the screen.
-        self._ui(now_ms)
+        # 6: the screen, with the time the tick has used so far.
+        self._ui(now_ms, ticks_diff(hw.ticks_us(), self._t0))
+        if self._late:
+            self._late_levels()
 
     def _guard_event(self, ch, ev, arg):
         ctl = self.ctl
@@ -328,8 +361,8 @@ class App:
                         limit = stall_limit_ms(out.spec)
                         if limit > self.stall_ms[i]:
                             self.stall_ms[i] = limit
-                if ua != set_ua[i]:
-                    hw.amp.set(i, ua)
+                if ua != set_ua[i] and hw.amp.set(i, ua, LEVEL_NOW_US) < 0:
+                    self._late |= 1 << i
                 if not on[i]:
                     # The supply before the first pulse: what follows in
                     # this loop may wait (hal/amplitude.py).
@@ -392,12 +425,34 @@ class App:
             i += 1
         self._quiet = quiet
 
+    def _late_levels(self):
+        # The level changes _outputs put off (their quiet moment was far):
+        # made now, each waiting what is left of its wait. The pulses that
+        # began since _outputs ran at the level before: counted at it first.
+        hw = self.hw
+        eng = hw.pulses
+        late = self._late
+        self._late = 0
+        for i in range(len(self.set_ua)):
+            if late >> i & 1:
+                hw.amp.set(i, self.set_ua[i])
+                eng.service()
+                n = eng.fed[i] - self.acct[i]
+                if n > 0:
+                    self.acct[i] = eng.fed[i]
+                    self.delivered[i] += n
+                    if self.ran_session[i]:
+                        self.ctl.account(i, n, self.ran_ua[i])
+                    self.pulse_ms[i] = self.ctl.now_ms
+                self.ran_ua[i] = hw.amp.ua[i]
+
     def _stalled(self, ch):
         # The engine is on and nothing has come out for longer than its
         # program allows: its pulses cannot be trusted (a word read out of
         # order makes a phase up to 65 ms long, docs/pulse-engine.md). Off
         # now, not at the next tick, and a fault to clear by hand.
         hw = self.hw
+        self._late &= ~(1 << ch)
         hw.pulses.stop(ch)
         hw.amp.set(ch, 0)
         self.ctl.fault(ch, C.FAULT_INTERNAL)
@@ -628,10 +683,15 @@ class App:
             v.log_count += 1
         v.log_serial += 1
 
-    def _ui(self, now_ms):
+    def _ui(self, now_ms, used_us):
         # One kind of display work per tick, each bounded: a part of a screen
         # drawing, or the periodic look at what changed (and the home screen's
-        # field updates), or sending changed chunks to the panel.
+        # field updates), or sending changed chunks to the panel. Each takes
+        # 1-3 ms on an RP2040: after a heavy start of the tick, a later tick.
+        if used_us > UI_LATE_US and self._ui_held < UI_HOLDS:
+            self._ui_held += 1
+            return
+        self._ui_held = 0
         disp = self.hw.display
         m = self.menu
         v = self.view
@@ -652,28 +712,44 @@ class App:
             # The look in two ticks (each a few ms on a board): the model
             # now, the screen at the next tick.
             self.ui_due = -1
+            self._home_part = 0
             self._fill_view()
             self._act(m.tick(v, now_ms))
             if (self._ask_after or self._skin) and m.screen == M.S_HOME:
                 self._prompt()
             return
         if self.ui_due < 0:
-            self.ui_due = UI_EVERY - 1      # the look's period unchanged
             if disp is None:
+                self.ui_due = UI_EVERY - 1
                 return
             if m.screen == M.S_HOME and self._shown == M.S_HOME:
-                # The home screen is redrawn field by field, whatever moved.
+                # The home screen is redrawn field by field, whatever moved, in
+                # parts (a channel, the bottom rows: up to 1.5 ms each on an
+                # RP2040): the next part in this tick while it has used less
+                # than UI_LATE_US, else in the next.
                 m.changed = False
-                screens.update_home(disp.fb, m, v)
+                k = self._home_part
+                while not screens.update_home(disp.fb, m, v, k):
+                    k += 1
+                    if ticks_diff(self.hw.ticks_us(), self._t0) > UI_LATE_US:
+                        self._home_part = k
+                        return
                 disp.mark()
-            elif m.changed or m.screen != self._shown or screens.signature(m, v) != self._sig:
+                self._home_part = 0
+                self.ui_due = UI_EVERY - 1
+                return
+            self.ui_due = UI_EVERY - 1
+            if m.changed or m.screen != self._shown or screens.signature(m, v) != self._sig:
                 disp.clear()
                 self._shown = m.screen
                 self._part = 0
             return
         self.ui_due -= 1
         if disp is not None:
-            disp.flush()
+            if used_us > FLUSH_LATE_US:
+                disp.flush(FLUSH_LATE_BYTES)
+            else:
+                disp.flush()
 
     # -- failure and power -----------------------------------------------------
 

@@ -93,8 +93,9 @@ class Amp:
     def __init__(self, n):
         self.ua = [0] * n
 
-    def set(self, ch, ua):
+    def set(self, ch, ua, _wait_max=0):
         self.ua[ch] = ua
+        return ua       # set at once: never put off (hal/amplitude.py's -1)
 
     def finish_pulse(self, ch):
         pass
@@ -313,7 +314,9 @@ def check_app_runs_a_session():
     eq(app.ticks, 1000, "ticks")
     eq(len(app.log_records(8)), 1, "the session is in the usage log")
     # Flushed in every tick that did no other display work (two in each
-    # UI_EVERY + 1 look at the view; a new screen takes a few ticks of drawing).
+    # UI_EVERY + 1 look at the view and update the home screen: the model's
+    # clock stands still in a tick, so its parts all fit in one; a new screen
+    # takes a few ticks of drawing).
     true(780 <= hw.display.flushes < 1000, "display flushed %d times", hw.display.flushes)
     true(hw.display.sent > 0 and not hw.display.pending(), "the panel got every drawing")
     if ON_MICROPYTHON:

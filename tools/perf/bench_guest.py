@@ -71,13 +71,14 @@ class Amp:
     def finish_pulse(self, ch):
         pass
 
-    def set(self, ch, ua):
+    def set(self, ch, ua, _wait_max=0):
         self.ua[ch] = ua
         # What the sense path reads for this amplitude into the fixed load
         # (655/100 for 65535 keeps the products in small ints: no allocation).
         b = self.hw.board
         self.hw.raw_i[ch] = ua * 655 // (b.SENSE_I_UA_FULL_SCALE // 100)
         self.hw.raw_v[ch] = (ua * LOAD_OHM // 1000) * 655 // (b.SENSE_V_MV_FULL_SCALE // 100)
+        return ua       # set at once: never put off (hal/amplitude.py's -1)
 
 
 class Hv:

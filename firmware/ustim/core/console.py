@@ -8,6 +8,8 @@
 #                        than join it to another
 #   con.poll()           answer at most one line; True if it did. With nothing
 #                        waiting it allocates nothing and calls nothing.
+#   con.check_lease()    only the lease's end (see below): the App calls it in
+#                        place of poll() in a tick that answers no line
 # Replies go to con.write(text), one call per reply, text ending in "\n"
 # (or, for `status`, to the port given: Console.__init__).
 #
@@ -243,6 +245,11 @@ class Console:
             # Any line, whatever it says, shows the host is there.
             self._due = ticks_add(self.ctl.now_ms, self.lease_ms)
         return len(data)
+
+    def check_lease(self):
+        """The lease's end, alone: for a tick that answers no line (poll() checks it too)."""
+        if self.leased and ticks_diff(self.ctl.now_ms, self._due) >= 0:
+            self._lease_over()
 
     def poll(self):
         if self.leased and ticks_diff(self.ctl.now_ms, self._due) >= 0:

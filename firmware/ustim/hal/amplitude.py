@@ -16,7 +16,10 @@
 # DAC); a channel that starts waits that long after its first level, before
 # its first pulse. The waits are bounded by a pulse plus settle_us (2.4 ms at
 # most in the envelope with the pico's filter) and only come when the level
-# changes (ramps, a user's step). A stop that is no fault (the level came to
+# changes (ramps, a user's step). set(ch, ua, wait_max) makes no change that
+# would wait longer than wait_max: it returns -1 and the caller, with other
+# work to do first, asks again later in its tick (App._outputs, _late_levels),
+# when the quiet moment is nearer. A stop that is no fault (the level came to
 # 0) waits for the pulse in progress to end (finish_pulse), so it comes out
 # whole. docs/safety.md has the measured figures.
 import machine
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 _U16_MAX = const(65535)
 DAC_MAX = const(255)
 _FULL_SCALE_MAX = const((1 << 20) - 1)   # muldiv's bound on the board's full scale
+NO_WAIT_LIMIT = const(1 << 29)
 
 
 def board_max_ua(board):
@@ -90,12 +94,14 @@ class Amplitude:
         # type: (int, int) -> None
         raise NotImplementedError
 
-    def set(self, ch, ua):
-        # type: (int, int) -> int
+    def set(self, ch, ua, wait_max=NO_WAIT_LIMIT):
+        # type: (int, int, int) -> int
         code = ua_to_code(ua, self._full, self._max, self._code_max)
         if code != self._code[ch]:
             quiet_in = self._quiet_in
             wait = quiet_in(ch, self.settle_us) if quiet_in is not None else 0
+            if wait > wait_max:
+                return -1
             if wait > 0:
                 self._sleep_us(wait)
             self.write(ch, code)

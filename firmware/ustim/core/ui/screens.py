@@ -305,11 +305,16 @@ def forget_home(v):
         d[i] = None
 
 
-def update_home(fb, m, v):
-    """Redraw the home fields that changed since they were drawn."""
+def update_home(fb, m, v, part=-1):
+    """Redraw the home fields that changed since they were drawn: those of
+    one part (as home()'s; True after the last), or with part -1 all of them.
+    A part is up to a millisecond on an RP2040: the App does one a tick."""
+    if part >= 0:
+        return home(fb, m, v, part)
     for ch in range(CHANNELS):
         _home_channel(fb, m, v, ch)
     _home_bottom(fb, m, v)
+    return True
 
 
 def _list(fb, m, names, n, first, last):
