@@ -5,7 +5,8 @@
 #   2. electrode guard per channel: pre-start check (ARMED) or watchdog, whose
 #      faults go through the controller and cut the output in this same tick
 #   3. buttons -> menu -> actions; console bytes -> one command per line,
-#      answered in the tick after the one that read it or handled keys
+#      answered at the latest in the tick after the one that read it whole
+#      (a tick that read bytes or handled keys answers no line it read)
 #   4. controller tick: channel state machines, sequencer, session, envelope
 #   5. outputs: pulse engine configured/started/stopped, amplitude, HV enable,
 #      engine fed (service); pulses that began since the last tick are
@@ -74,13 +75,13 @@ STALL_MARGIN_MS = const(50)
 # figures, docs/performance.md).
 UI_LATE_US = const(2500)
 UI_HOLDS = const(2)
+FLUSH_LATE_US = const(2000)
+FLUSH_LATE_BYTES = const(16)
 # A level change that would wait longer than this for a quiet moment between
 # pulses (up to a pulse and the reference's settling, 2.4 ms) is made at the
 # end of the tick instead, after the console and the screen: the wait is then
 # what is left of it.
 LEVEL_NOW_US = const(300)
-FLUSH_LATE_US = const(2000)
-FLUSH_LATE_BYTES = const(16)
 
 
 def stall_limit_ms(spec):

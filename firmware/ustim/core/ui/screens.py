@@ -308,7 +308,8 @@ def forget_home(v):
 def update_home(fb, m, v, part=-1):
     """Redraw the home fields that changed since they were drawn: those of
     one part (as home()'s; True after the last), or with part -1 all of them.
-    A part is up to a millisecond on an RP2040: the App does one a tick."""
+    A part takes up to 1.5 ms on an RP2040: the App goes on to the next one
+    while its tick has time, else in the next tick."""
     if part >= 0:
         return home(fb, m, v, part)
     for ch in range(CHANNELS):
