@@ -4,7 +4,6 @@ in that same tick (bridge pins low, amplitude 0, HV off, engine stopped), the
 watchdog no longer fed, the error in error.txt; the next boot with the same
 flash starts OFF at 0 uA and shows the previous error."""
 
-import json
 import sys
 
 import machine
@@ -437,16 +436,3 @@ def test_the_home_screen_update_goes_on_in_the_next_tick_when_time_is_short(boar
     assert len(ticks) == b.board.CHANNELS + 1       # a part a tick
     assert marks == [ticks[-1]]                     # marked once, complete
 
-
-@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
-def test_the_status_line_is_built_at_boot_and_not_sent(board):
-    # Its first build writes every byte (milliseconds on a board): at boot,
-    # not in the tick of the first `status` while channels run.
-    b = Bench(board, _storage())
-    assert b.app.console.status.n > 0
-    assert not b.console.out
-    b.start_both()
-    b.console.inbox.append(b"status\n")
-    assert b.tick() and b.tick()
-    reply = json.loads(b.console.out[-1])
-    assert reply["ok"] and [c["state"] for c in reply["channels"]] == ["RUNNING"] * board.CHANNELS

@@ -172,7 +172,6 @@ class App:
         self._bat_due = 0
         self._fill_view()
         self._fill_settings()
-        self.console.warm()
 
     # -- host interface for the console --------------------------------------
 

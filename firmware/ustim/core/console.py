@@ -10,7 +10,6 @@
 #                        waiting it allocates nothing and calls nothing.
 #   con.check_lease()    only the lease's end (see below): the App calls it in
 #                        place of poll() in a tick that answers no line
-#   con.warm()           at boot: the `status` line built once, not sent
 # Replies go to con.write(text), one call per reply, text ending in "\n"
 # (or, for `status`, to the port given: Console.__init__).
 #
@@ -246,12 +245,6 @@ class Console:
             # Any line, whatever it says, shows the host is there.
             self._due = ticks_add(self.ctl.now_ms, self.lease_ms)
         return len(data)
-
-    def warm(self):
-        """The `status` line built once, at boot, and not sent: the first build
-        writes every byte of the line (some 5 ms on an RP2040: the native
-        builder copies byte by byte), later ones only what moved since."""
-        _status(self, ())
 
     def check_lease(self):
         """The lease's end, alone: for a tick that answers no line (poll() checks it too)."""
