@@ -252,8 +252,9 @@ class Console:
             self._lease_over()
 
     def poll(self):
-        if self.leased and ticks_diff(self.ctl.now_ms, self._due) >= 0:
-            self._lease_over()
+        if self.leased:
+            # A call only while the console holds a channel: poll() runs every tick.
+            self.check_lease()
         q = self.input
         if not (q.count or q.owed):
             return False
