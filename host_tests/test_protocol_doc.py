@@ -16,7 +16,7 @@ CODES = ("unknown_command", "bad_argument", "out_of_range", "not_allowed", "faul
 
 
 def transcript():
-    """(kind, text, expected reply) from the ```console blocks."""
+    """(kind, text, expected reply, its line) from the ```console blocks."""
     steps = []
     inside = False
     lines = DOC.read_text().splitlines()
@@ -27,9 +27,9 @@ def transcript():
         if not inside:
             continue
         if line.startswith("#"):
-            steps.append(("device", line[1:].strip(), None))
+            steps.append(("device", line[1:].strip(), None, None))
         elif line == ">" or line.startswith("> "):
-            steps.append(("send", line[2:], json.loads(lines[i + 1])))
+            steps.append(("send", line[2:], json.loads(lines[i + 1]), lines[i + 1]))
     return steps
 
 
@@ -53,7 +53,7 @@ def test_replies_in_the_doc_are_what_the_console_says():
     b = Bench(Controller(limits.Envelope()), host)
     steps = transcript()
     assert len(steps) > 40
-    for kind, text, want in steps:
+    for kind, text, want, shown in steps:
         if kind == "device":
             _device(b, text)
             continue
@@ -61,6 +61,9 @@ def test_replies_in_the_doc_are_what_the_console_says():
         out = b.send(data + b"\n")
         assert len(out) == 1, text
         assert json.loads(out[0]) == want, text
+        if text == "status":
+            # Its values in fields (console.status_line): shown as it comes.
+            assert out[0] == shown + "\n", text
 
 
 def test_doc_shows_every_command_and_error():

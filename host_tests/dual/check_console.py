@@ -219,10 +219,11 @@ def check_timer_without_console_control_never_lengthens_a_program():
     eq(json.loads(_one(b, "timer 15"))["timer_min"], 15, "no program made longer")
 
 
-def check_the_status_reply_is_what_encode_gives():
-    # `status` is formatted in one step per channel (console._status): the text
-    # must be encode()'s, key for key and byte for byte, whatever the values
-    # (None, strings that need escaping, integer program ids).
+def check_the_status_reply_is_what_encode_gives_in_fields():
+    # `status` is formatted in one step (console._status): the text must be
+    # encode()'s, key for key and byte for byte, but for the spaces that put
+    # each value at the right of its field, whatever the values (None,
+    # strings that need escaping, integer program ids).
     from ustim.core import console as K
     b = _bench(bench=True)
     b.send("select 1 tens\namp 1 12.5\nset 2 freq_hz=90\ninject 2 short\n")
@@ -235,4 +236,31 @@ def check_the_status_reply_is_what_encode_gives():
     if sys.implementation.name == "micropython":
         return    # no object_pairs_hook: the byte comparison is CPython's
     pairs = json.loads(line, object_pairs_hook=lambda kv: tuple(kv))
-    eq(K.encode(list(pairs)) + "\n", line, "as encode() writes it")
+
+    def fields(kv, widths):
+        out = []
+        for i in range(len(kv)):
+            w = widths[i]
+            t = K.encode([kv[i]])[1:-1]
+            key, val = t.split(": ", 1)
+            out.append(key + ": " + " " * (w - len(val)) + val)
+        return ", ".join(out)
+
+    want = "{%s, %s, \"channels\": [%s]}\n" % (
+        K.encode(pairs[:1])[1:-1], fields(pairs[1:7], K._HEAD_W),
+        ", ".join("{%s}" % fields(c, K._CHAN_W) for c in pairs[7][1]))
+    eq(line, want, "as encode() writes it, in fields")
+
+
+def check_the_status_reply_fits_with_every_value_at_its_longest():
+    from ustim.core import console as K
+    line = K.status_line(2)
+    v = line.vals
+    v[:6] = [True, True, 999, 60, 99999, 99999]
+    for k in (6, 18):
+        v[k:k + 12] = [2, "STOPPING", "abcdefgh", "ramp down", 100000, 100000, 100000,
+                       100000, 99999, "overcurrent", "electrode check timed out", 999999]
+    true(line.build(), "built")
+    eq(len(json.loads(line.value())["channels"]), 2, "both channels")
+    # Two USB blocks to spare: check reasons longer than the longest now.
+    true(line.n <= K.STATUS_MAX - 128, "%d bytes" % line.n)

@@ -7,9 +7,9 @@ from dualcheck import eq, true
 from ustim.core.jsonout import Line, pad
 
 
-def _line(values, size=200):
+def _line(values, size=200, widths=None):
     parts = [b"["] + [b", "] * (len(values) - 1) + [b"]\n"]
-    line = Line(tuple(parts), size)
+    line = Line(tuple(parts), size, widths)
     for i, v in enumerate(values):
         line.vals[i] = v
     return line

@@ -42,7 +42,7 @@ NATIVE = {
         "LineQueue._start", "LineQueue.feed", "LineQueue._end", "LineQueue.head_is",
         "LineQueue.drop"),
     "ustim/hal/stdio_console.py": (
-        "StdioConsole.read", "StdioConsole.lend", "StdioConsole._send_blocks",
+        "StdioConsole.read", "StdioConsole._take", "StdioConsole.lend", "StdioConsole._send_blocks",
         "StdioConsole._block"),
     "ustim/hal/display.py": ("Display.flush", "Display._send_run"),
 }

@@ -423,14 +423,31 @@ _HEAD_N = const(6)         # values before the channels
 _CHAN_N = const(12)        # values per channel
 
 
+def _names(names):
+    # The field of a value that is one of these strings (or null): the
+    # longest of them in quotes.
+    return max(len(x) for x in names) + 2
+
+
+# Each value's field (jsonout: a value that changes length within it moves
+# nothing after it): what the value takes at most in use. Numbers in uA fit 6
+# digits, seconds 5; a program id is at most 8 characters (ustim.core.custom).
+# A check reason is a sentence, shown once per refused start: its own length.
+_HEAD_W = (5, 5, 3, 2, 5, 5)
+_CHAN_W = (1, _names(C.STATE_NAMES), 10, _names(STAGE_NAMES), 6, 6, 6, 6, 5,
+           _names(C.FAULT_NAMES), 4, 6)
+
+
 def status_line(channels):
     """The jsonout.Line of a `status` reply for this many channels."""
     parts = list(_STATUS_HEAD)
+    widths = list(_HEAD_W)
     for i in range(channels):
         parts.append((b', "channels": [' if i == 0 else b'}, ') + _STATUS_CHAN[0])
         parts.extend(_STATUS_CHAN[1:])
+        widths.extend(_CHAN_W)
     parts.append(b'}]}\n' if channels else b', "channels": []}\n')
-    return Line(tuple(parts), STATUS_MAX)
+    return Line(tuple(parts), STATUS_MAX, widths)
 
 
 def _status(con, args):

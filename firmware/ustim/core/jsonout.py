@@ -7,10 +7,21 @@
 # formatting it saved), and writes only what changed since the last one. The
 # boards run its build as machine code (tools/dev/native.py).
 #
-#   line = Line(parts, size)   parts: bytes, the JSON between the values
+# A value may have a field of its own width, right-aligned after spaces (JSON
+# allows them): a value that changes length within its field leaves every part
+# after it in place, so a poll rewrites only the values that changed. Without
+# fields, a number gaining a digit moves the rest of the line, all of it then
+# written again (on an RP2040 the whole `status` line of two channels took
+# 3-4 ms, its values moving as the channels start).
+#
+#   line = Line(parts, size, widths=None)
+#                              parts: bytes, the JSON between the values;
+#                              widths: each value's field, in bytes (0: its own
+#                              length); a longer value takes its own length
 #   line.vals[k] = v           None, True, False, an int (below 2**30) or a str
-#   line.build()               buf[:n] = parts[0] vals[0] parts[1] ... parts[-1];
-#                              False when it did not fit in size bytes
+#   line.build()               buf[:n] = parts[0] vals[0] parts[1] ... parts[-1],
+#                              each value at the right of its field; False
+#                              when it did not fit in size bytes
 #   line.buf, line.n           the line
 #   line.value()               the line as a str (allocates: hosts without a
 #                              port that takes the buffer)
@@ -27,9 +38,12 @@ _KEPT_MAX = const(32)     # distinct strings kept encoded; past this, start over
 
 
 class Line:
-    def __init__(self, parts, size):
+    def __init__(self, parts, size, widths=None):
         self.parts = parts
         self.vals = [None] * (len(parts) - 1)
+        self.wid = (0,) * len(self.vals) if widths is None else tuple(widths)
+        if len(self.wid) != len(self.vals):
+            raise ValueError("%d widths for %d values" % (len(self.wid), len(self.vals)))
         self.buf = bytearray(size)
         self.n = 0
         self.enc = {}
@@ -39,7 +53,7 @@ class Line:
         self.was = [None] * len(parts)
 
     def build(self):
-        n = build(self.buf, self.parts, self.vals, self.enc, self.at, self.was)
+        n = build(self.buf, self.parts, self.vals, self.enc, self.at, self.was, self.wid)
         if n >= 0:
             self.n = n
             return True
@@ -63,7 +77,7 @@ def _encode(v, enc):
     return b
 
 
-def build(buf, parts, vals, enc, at, was):
+def build(buf, parts, vals, enc, at, was, wid):
     # A part copied only when it moved, a value only when it or its part did:
     # most polls find most values as they were, and each digit written costs
     # a division. Byte by byte: in machine code a slice is an object on the
@@ -87,6 +101,7 @@ def build(buf, parts, vals, enc, at, was):
         if i == last:
             return n
         v = vals[i]
+        w = wid[i]
         if v is None:
             b = b"null"
         elif v is True:
@@ -102,20 +117,19 @@ def build(buf, parts, vals, enc, at, was):
                 continue
             was[i] = v
             i += 1
-            if v < 0:
-                if n >= size:
-                    return -1
-                buf[n] = 45              # "-"
-                n += 1
+            neg = v < 0
+            if neg:
                 v = -v
-            digits = 1
+            k = 2 if neg else 1
             t = v
             while t >= 10:
                 t //= 10
-                digits += 1
-            if n + digits > size:
+                k += 1
+            if k < w:
+                k = w
+            if n + k > size:
                 return -1
-            n += digits
+            n += k
             p = n
             while True:
                 p -= 1
@@ -123,20 +137,31 @@ def build(buf, parts, vals, enc, at, was):
                 v //= 10
                 if not v:
                     break
+            if neg:
+                p -= 1
+                buf[p] = 45              # "-"
+            while p > n - k:
+                p -= 1
+                buf[p] = 32
             continue
         else:
             b = enc.get(v)
             if b is None:
                 b = _encode(v, enc)
         k = len(b)
-        if n + k > size:
+        f = w if k < w else k
+        if n + f > size:
             at[i] = -1
             return -1
         if moved or was[i] is not b:
             was[i] = b
+            p = n
+            while p < n + f - k:
+                buf[p] = 32
+                p += 1
             for j in range(k):
-                buf[n + j] = b[j]
-        n += k
+                buf[p + j] = b[j]
+        n += f
         i += 1
 
 
