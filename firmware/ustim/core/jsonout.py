@@ -25,6 +25,8 @@
 #   line.buf, line.n           the line
 #   line.value()               the line as a str (allocates: hosts without a
 #                              port that takes the buffer)
+#   line.keep(strings)         encode these now (at boot), not at the first
+#                              line that holds one
 #   pad(buf, n, block)         spaces before the line end of buf[:n] (after its
 #                              last byte when it has none) up to a whole number
 #                              of blocks; the new length (the USB port's blocks)
@@ -34,7 +36,7 @@ import json
 
 from micropython import const
 
-_KEPT_MAX = const(32)     # distinct strings kept encoded; past this, start over
+_KEPT_MAX = const(48)     # distinct strings kept encoded; past this, start over
 
 
 class Line:
@@ -67,6 +69,11 @@ class Line:
 
     def value(self):
         return bytes(self.buf[:self.n]).decode()
+
+    def keep(self, strings):
+        for v in strings:
+            if isinstance(v, str) and v not in self.enc:
+                _encode(v, self.enc)
 
 
 def _encode(v, enc):

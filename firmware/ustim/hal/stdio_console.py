@@ -12,6 +12,7 @@
 #                 port's until holds(buf) is False. On USB the line is padded in
 #                 place to whole blocks, which go out as views made once, so a
 #                 lent reply allocates nothing (the console's `status`)
+#   prepare(buf)  make now (at boot) what lend(buf, n) needs: its block views
 #   flush()       send everything now, waiting as long as the port makes it
 #                 wait: only where that is harmless (outputs off, then a halt
 #                 or a reset)
@@ -170,6 +171,10 @@ class StdioConsole:
         self._lent = buf
         self._lent_n = end
         self._queued += end
+
+    def prepare(self, buf):
+        if self._usb and self._blocks_of is not buf:
+            self._make_blocks(buf)
 
     def holds(self, buf):
         return buf is self._lent
