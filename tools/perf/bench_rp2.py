@@ -171,7 +171,14 @@ def tick_stats(dump):
         return None
 
     ticks, alloc, worst, worst_bytes, most, total = run
-    return {"ticks": ticks, "bytes_allocated": alloc,
+    longest = []
+    for line in tagged(dump, "LONG"):
+        for f in line:
+            us, tick, shown, replies = (int(x) for x in f.split(":"))
+            longest.append({"ms": us / 1000, "tick": tick, "display_bytes": shown,
+                            "replies": replies})
+    longest.sort(key=lambda x: -x["ms"])
+    return {"ticks": ticks, "bytes_allocated": alloc, "longest": longest,
             "min_ms": bins[0][0] * BIN_US / 1000 if bins else None,
             "median_ms": at(0.5), "p99_ms": at(0.99), "max_ms": worst / 1000,
             "display_bytes_in_worst_tick": worst_bytes, "display_bytes_per_tick_max": most,
@@ -378,6 +385,13 @@ def table(result):
         lines.append("| %s | %d | %s | %s | %s | %s | %d | %d |" % (
             name, c["ticks"], _fmt(c["min_ms"]), _fmt(c["median_ms"]), _fmt(c["p99_ms"]),
             _fmt(c["max_ms"]), c["display_bytes_per_tick_max"], c["bytes_allocated"]))
+    lines.append("")
+    for name, c in result.get("ticks", {}).get("cases", {}).items():
+        if c.get("longest"):
+            lines.append("longest ticks, %s: %s" % (name, "; ".join(
+                "%s ms (tick %d, %d display bytes, %d replies)" % (
+                    _fmt(x["ms"]), x["tick"], x["display_bytes"], x["replies"])
+                for x in c["longest"])))
     lines.append("")
     for row in result["rows"]:
         met = "-" if row["met"] is None else ("yes" if row["met"] else "NO")

@@ -17,6 +17,10 @@ _BINS = 2000    # tick histogram: 10 us bins up to 20 ms
 _a0 = gc.mem_alloc()
 _HIST = array("H", bytes(2 * (_BINS + 1)))
 _HIST_BYTES = gc.mem_alloc() - _a0
+# The longest ticks of a run, _LONGEST of them: (us, tick, display bytes, console
+# replies made) each, for what the worst ticks were made of.
+_LONGEST = 4
+_LONG = array("l", bytes(4 * 4 * _LONGEST))
 _EVENTS = []    # the controller's last events (ms, text), for a session that goes wrong
 _RUN = None     # the last run's (ticks, bytes allocated, worst us, its display bytes,
                 # most display bytes in a tick, display bytes in all)
@@ -95,6 +99,12 @@ def bench_run(n, no_gc=False):
     most = 0          # display bytes in one tick, at most
     worst = 0
     worst_bytes = 0
+    long = _LONG
+    for k in range(4 * _LONGEST):
+        long[k] = 0
+    low = 0           # the slot of the shortest of the longest ticks kept
+    con = app.console
+    replies = con.replies
     gc.collect()
     if no_gc:
         gc.disable()
@@ -115,6 +125,16 @@ def bench_run(n, no_gc=False):
         if dt > worst:
             worst = dt
             worst_bytes = b
+        r = con.replies - replies
+        replies = con.replies
+        if dt > long[low]:
+            long[low] = dt
+            long[low + 1] = i
+            long[low + 2] = b
+            long[low + 3] = r
+            for k in range(0, 4 * _LONGEST, 4):
+                if long[k] < long[low]:
+                    low = k
         k = dt // 10
         hist[k if k < _BINS else _BINS] += 1
         if not ok:
@@ -148,6 +168,8 @@ def bench_dump():
                 print("@HIST", " ".join(out))
                 out = []
     print("@HIST", " ".join(out))
+    print("@LONG", " ".join("%d:%d:%d:%d" % (_LONG[k], _LONG[k + 1], _LONG[k + 2], _LONG[k + 3])
+                            for k in range(0, 4 * _LONGEST, 4) if _LONG[k]))
 
 
 def bench_state():
