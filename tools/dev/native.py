@@ -27,7 +27,7 @@ NATIVE = {
         "Channel.handle", "Channel.tick", "Channel.output_on", "Channel.output_ua",
         "Channel.state_name", "Channel._segment", "Channel._slew_to", "Channel._advance",
         "_armed_tick", "_ramping_tick", "_running_tick", "_stopping_tick", "_nothing"),
-    "ustim/core/jsonout.py": ("Line.build", "Line.value", "_encode", "build", "pad"),
+    "ustim/core/jsonout.py": ("Line.build", "Line.value", "_encode"),
     "ustim/core/controller.py": ("Controller.tick", "Controller.account"),
     "ustim/core/dose.py": ("Wide.add_mul", "Dose.add_pulses", "Dose._end_run"),
     "ustim/app.py": ("App.step", "App._step", "App._outputs", "App._ui",
@@ -47,7 +47,14 @@ NATIVE = {
     "ustim/hal/display.py": ("Display.flush", "Display._send_run"),
 }
 
+# path on the device -> functions compiled as viper code: byte loops over a
+# buffer, whose source is written for it (ptr8 casts, ustim/core/jsonout.py).
+VIPER = {
+    "ustim/core/jsonout.py": ("build", "pad"),
+}
+
 DECORATOR = "@micropython.native"
+VIPER_DECORATOR = "@micropython.viper"
 
 
 def whole(rel):
@@ -68,20 +75,21 @@ def _functions(tree):
     return out
 
 
-def marked(text, names, where="<source>"):
-    """`text` with DECORATOR above each function in `names`; ValueError naming
-    any name that is not a function of the module (a rename must not quietly
-    leave a hot function as bytecode)."""
+def marked(text, names, where="<source>", viper=()):
+    """`text` with DECORATOR above each function in `names` (VIPER_DECORATOR
+    above those in `viper`); ValueError naming any name that is not a function
+    of the module (a rename must not quietly leave a hot function as bytecode)."""
     found = dict(_functions(ast.parse(text)))
-    missing = sorted(set(names) - set(found))
+    missing = sorted((set(names) | set(viper)) - set(found))
     if missing:
         raise ValueError("%s has no function %s" % (where, ", ".join(missing)))
     lines = text.splitlines(keepends=True)
     at = []
-    for name in names:
+    for name in tuple(names) + tuple(viper):
         node = found[name]
         first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-        at.append((first - 1, " " * node.col_offset))
-    for index, indent in sorted(at, reverse=True):
-        lines.insert(index, indent + DECORATOR + "\n")
+        mark = VIPER_DECORATOR if name in viper else DECORATOR
+        at.append((first - 1, " " * node.col_offset + mark))
+    for index, mark in sorted(at, reverse=True):
+        lines.insert(index, mark + "\n")
     return "".join(lines)

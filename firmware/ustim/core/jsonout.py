@@ -38,6 +38,25 @@ from micropython import const
 
 _KEPT_MAX = const(48)     # distinct strings kept encoded; past this, start over
 
+# build() and pad() are viper code on the boards (tools/dev/native.py): a byte
+# of the buffer is then one store through ptr8, where machine code makes a call
+# into the runtime for each index, each load and each store (some 10 us a byte
+# on an RP2040). The same source runs as bytecode: there ptr8 is the function
+# below, which gives the buffer itself. Viper reads None, True, False, int and
+# bool in a function as its own types and casts, so the values are compared
+# with these names instead.
+_NONE = None
+_TRUE = True
+_FALSE = False
+_INT = int
+_NULL = b"null"
+_TRUE_B = b"true"
+_FALSE_B = b"false"
+
+
+def ptr8(buf):
+    return buf
+
 
 class Line:
     def __init__(self, parts, size, widths=None):
@@ -84,54 +103,57 @@ def _encode(v, enc):
     return b
 
 
-def build(buf, parts, vals, enc, at, was, wid):
+def build(buf, parts, vals, enc, at, was, wid) -> int:
     # A part copied only when it moved, a value only when it or its part did:
     # most polls find most values as they were, and each digit written costs
-    # a division. Byte by byte: in machine code a slice is an object on the
-    # heap. The last part is always written (pad() overwrites its line end).
-    # was[i] is the value last written at i: a value that `is` it (a small
-    # int, None, a bool, the same str) after a part in place is still there,
-    # and the next part where it was. That test comes first, alone: in machine
-    # code each further operation on an object is a call into the runtime
-    # (some 45 us a value on an RP2040 with the whole test, 1.4 ms a line).
-    size = len(buf)
-    last = len(vals)
+    # a division. The last part is always written (pad() overwrites its line
+    # end). was[i] is the value last written at i: a value that `is` it (a
+    # small int, None, a bool, the same str) after a part in place is still
+    # there, and the next part where it was. That test comes first, alone:
+    # each further operation on an object is a call into the runtime.
+    size = int(len(buf))
+    last = int(len(vals))
+    d = ptr8(buf)
     n = 0
     i = 0
     while True:
-        moved = at[i] != n or i == last
-        if not moved and was[i] is vals[i] and at[i + 1] >= 0:
-            n = at[i + 1]
+        moved = int(at[i]) != n or i == last
+        if not moved and was[i] is vals[i] and int(at[i + 1]) >= 0:
+            n = int(at[i + 1])
             i += 1
             continue
         b = parts[i]
-        k = len(b)
+        k = int(len(b))
         if n + k > size:
             at[i] = -1
             return -1
         if moved:
             at[i] = n
-            for j in range(k):
-                buf[n + j] = b[j]
+            s = ptr8(b)
+            j = 0
+            while j < k:
+                d[n + j] = s[j]
+                j += 1
         n += k
         if i == last:
             return n
         v = vals[i]
-        w = wid[i]
+        w = int(wid[i])
         was[i] = v
-        if v is None:
-            b = b"null"
-        elif v is True:
-            b = b"true"
-        elif v is False:
-            b = b"false"
-        elif isinstance(v, int):
+        if v is _NONE:
+            b = _NULL
+        elif v is _TRUE:
+            b = _TRUE_B
+        elif v is _FALSE:
+            b = _FALSE_B
+        elif isinstance(v, _INT):
             i += 1
-            neg = v < 0
+            x = int(v)
+            neg = x < 0
             if neg:
-                v = -v
+                x = -x
             k = 2 if neg else 1
-            t = v
+            t = x
             while t >= 10:
                 t //= 10
                 k += 1
@@ -143,45 +165,49 @@ def build(buf, parts, vals, enc, at, was, wid):
             p = n
             while True:
                 p -= 1
-                buf[p] = 48 + v % 10
-                v //= 10
-                if not v:
+                d[p] = 48 + x % 10
+                x //= 10
+                if not x:
                     break
             if neg:
                 p -= 1
-                buf[p] = 45              # "-"
+                d[p] = 45                # "-"
             while p > n - k:
                 p -= 1
-                buf[p] = 32
+                d[p] = 32
             continue
         else:
             b = enc.get(v)
-            if b is None:
+            if b is _NONE:
                 b = _encode(v, enc)
-        k = len(b)
+        k = int(len(b))
         f = w if k < w else k
         if n + f > size:
             at[i] = -1
             return -1
         p = n
         while p < n + f - k:
-            buf[p] = 32
+            d[p] = 32
             p += 1
-        for j in range(k):
-            buf[p + j] = b[j]
+        s = ptr8(b)
+        j = 0
+        while j < k:
+            d[p + j] = s[j]
+            j += 1
         n += f
         i += 1
 
 
-def pad(buf, n, block):
+def pad(buf, n: int, block: int) -> int:
     end = (n + block - 1) // block * block
-    if end > n and end <= len(buf):
-        lf = buf[n - 1] == 10
+    d = ptr8(buf)
+    if end > n and end <= int(len(buf)):
+        lf = d[n - 1] == 10
         i = n - 1 if lf else n
         while i < end:
-            buf[i] = 32
+            d[i] = 32
             i += 1
         if lf:
-            buf[end - 1] = 10
+            d[end - 1] = 10
         return end
     return n
