@@ -94,6 +94,13 @@ bench-rp2: $(STAMP)
 	@test -n "$(UF2)" || { echo "make bench-rp2: give UF2=path/to/RPI_PICO-v1.27.0.uf2 (micropython.org/download/RPI_PICO)"; exit 2; }
 	$(BIN)/python -m tools.perf.bench_rp2 --uf2 "$(UF2)" $(if $(QUICK),--quick) $(BENCH_RP2_ARGS)
 
+## check-rp2: dual checks run on the board build's own code (viper, machine code) in an
+# emulated RP2040 (UF2=path to an RPI_PICO .uf2; CHECKS=names in host_tests/dual/)
+.PHONY: check-rp2
+check-rp2: $(STAMP)
+	@test -n "$(UF2)" || { echo "make check-rp2: give UF2=path/to/RPI_PICO-v1.27.0.uf2 (micropython.org/download/RPI_PICO)"; exit 2; }
+	$(BIN)/python -m tools.perf.rp2_checks --uf2 "$(UF2)" $(CHECKS)
+
 ## soak: the safety campaign's 8-hour simulated soak (make test runs 1 hour) -> out/campaign/
 .PHONY: soak
 soak: $(STAMP)

@@ -97,3 +97,12 @@ def test_the_viper_functions_compile_for_each_board(tmp_path, arch):
         proc = subprocess.run([mpy_cross, "-march=" + arch, "-o", str(tmp_path / "out.mpy"),
                                str(path)], capture_output=True, text=True)
         assert proc.returncode == 0, (rel, proc.stderr)
+
+
+def test_the_rp2_check_runner_refuses_a_check_that_is_not_there(capsys):
+    from tools.perf import rp2_checks
+    with pytest.raises(SystemExit) as e:
+        rp2_checks.main(["--uf2", "fw.uf2", "check_jsonout", "check_nope"])
+    assert e.value.code == 2
+    assert "check_nope" in capsys.readouterr().err
+    assert all((rp2_checks.DUAL / (n + ".py")).is_file() for n in rp2_checks.DEFAULT)
