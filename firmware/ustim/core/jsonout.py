@@ -50,9 +50,6 @@ _NONE = None
 _TRUE = True
 _FALSE = False
 _INT = int
-_NULL = b"null"
-_TRUE_B = b"true"
-_FALSE_B = b"false"
 
 
 def ptr8(buf):
@@ -142,11 +139,11 @@ def build(buf, parts, vals, enc, at, was, wid) -> int:
         w = int(wid[i])
         was[i] = v
         if v is _NONE:
-            b = _NULL
+            b = b"null"
         elif v is _TRUE:
-            b = _TRUE_B
+            b = b"true"
         elif v is _FALSE:
-            b = _FALSE_B
+            b = b"false"
         elif isinstance(v, _INT):
             i += 1
             x = int(v)
