@@ -50,8 +50,10 @@ test: sigrok-cli $(STAMP)
 	exit $$rc
 
 .PHONY: test-all
+# One pytest worker per core (pytest-xdist), a test file's tests on one worker:
+# the files share nothing but build/, which the build above has made already.
 test-all: lint typecheck build
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 ## typecheck: mypy on the hardware adapters, against the rp2 and the esp32 MicroPython stubs
 # (two stub sets that cannot share one environment: each in its own folder)
