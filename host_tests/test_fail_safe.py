@@ -362,25 +362,72 @@ def test_the_screen_waits_after_a_heavy_start_at_most_its_holds(board, monkeypat
     flush = disp.flush
     monkeypatch.setattr(disp, "flush", lambda *a: sent.append(a) or flush(*a))
     outputs = b.app._outputs
+    used = []
 
     def heavy(us):
         def run():
             outputs()
             b.us[0] += us       # the outputs' time, as a level change waiting would take
         return run
-    b.app.ui_due = 5            # flush ticks ahead, no look
+    ui = b.app._ui
+    monkeypatch.setattr(b.app, "_ui", lambda now, u: used.append(u) or ui(now, u))
+    chunk = app_mod.FLUSH_CHUNK_US
+    b.app.ui_due = 12           # flush ticks ahead, no look
     monkeypatch.setattr(b.app, "_outputs", heavy(0))
     assert b.tick()
-    assert sent == [()]                         # a light tick: a whole flush
-    monkeypatch.setattr(b.app, "_outputs", heavy(app_mod.UI_LATE_US + 1))
+    assert sent == [()] and used[-1] <= app_mod.UI_END_US - 3 * chunk   # light: a whole flush
+    for chunks in (2, 1):
+        # The chunks that fit before UI_END_US.
+        monkeypatch.setattr(b.app, "_outputs", heavy(app_mod.UI_END_US - chunks * chunk))
+        assert b.tick()
+        assert sent[-1] == (16 * chunks,)
+    n = len(sent)
+    monkeypatch.setattr(b.app, "_outputs", heavy(app_mod.UI_END_US - chunk + 1))
+    assert app_mod.UI_END_US - chunk + 1 > app_mod.UI_FORCE_US
+    for _ in range(2 * app_mod.UI_HOLDS):
+        assert b.tick()
+        assert len(sent) == n                   # no room for a chunk: the screen waits
+    assert b.tick()
+    assert sent[-1] == (16,)                    # heavy still: one chunk, not none
+    assert b.tick()
+    assert len(sent) == n + 1                   # and the holds begin again
+
+
+@pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
+def test_a_drawing_piece_waits_for_room_at_most_its_holds(board, monkeypatch):
+    b = Bench(board, _storage())
+    b.start_both()
+    app = b.app
+    outputs = app._outputs
+    looks = []
+    fill = app._fill_view
+    monkeypatch.setattr(app, "_fill_view", lambda: looks.append(b.now) or fill())
+
+    def heavy():
+        outputs()
+        b.us[0] += app_mod.UI_END_US - app_mod.UI_PART_US + 1
+    monkeypatch.setattr(app, "_outputs", heavy)
+    app.ui_due = 0              # the look is due
     for _ in range(app_mod.UI_HOLDS):
         assert b.tick()
-        assert sent == [()]                     # heavy: the screen waits
+        assert looks == []      # no room for it: it waits
     assert b.tick()
-    assert sent == [(), (app_mod.FLUSH_LATE_BYTES,)]   # heavy still: one chunk, not none
-    monkeypatch.setattr(b.app, "_outputs", heavy(app_mod.FLUSH_LATE_US + 1))
+    assert len(looks) == 1      # at most UI_HOLDS ticks, in one under UI_FORCE_US
+    monkeypatch.setattr(app, "_outputs", outputs)
+    app.ui_due = 0
     assert b.tick()
-    assert sent[-1] == (app_mod.FLUSH_LATE_BYTES,)
+    assert len(looks) == 2      # with room, in its tick
+
+    def heavier():
+        outputs()
+        b.us[0] += app_mod.UI_FORCE_US + 1
+    monkeypatch.setattr(app, "_outputs", heavier)
+    app.ui_due = 0
+    for _ in range(2 * app_mod.UI_HOLDS):
+        assert b.tick()
+        assert len(looks) == 2  # past UI_FORCE_US: twice as long
+    assert b.tick()
+    assert len(looks) == 3      # then in any tick
 
 
 @pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
@@ -424,7 +471,7 @@ def test_the_home_screen_update_goes_on_in_the_next_tick_when_time_is_short(boar
 
     def slow(fb, m, v, part=-1):
         parts.append((b.now, part))
-        b.us[0] += app_mod.UI_LATE_US + 1   # each part longer than a tick's share
+        b.us[0] += app_mod.UI_PART_US + 1   # each part longer than a tick's share
         return update(fb, m, v, part)
     monkeypatch.setattr(screens, "update_home", slow)
     marks = []

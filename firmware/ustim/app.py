@@ -17,8 +17,9 @@
 #      changed, over two ticks (the model, then the screen); a new screen is
 #      drawn in parts over the next ticks, the home screen updated field by
 #      field, in parts as the tick has time; other ticks send a few changed
-#      chunks (hal.display.BYTES_PER_FLUSH) to the OLED. After a heavy start of the
-#      tick (UI_LATE_US) the UI's piece waits, at most UI_HOLDS ticks
+#      chunks (hal.display.BYTES_PER_FLUSH at most, as many as the tick has
+#      room for) to the OLED. After a heavy start of the tick the UI's piece
+#      waits, at most UI_HOLDS ticks (UI_END_US)
 #   7. the hardware watchdog is fed: only here, only after a complete tick
 # Any exception: every output off in the same tick, the error kept for the
 # screen and the error file, and `failed` set; main.py then resets the board
@@ -47,6 +48,7 @@ from ustim.core.programs import PLACEMENTS, PRESETS
 from ustim.core.ticks import ticks_diff
 from ustim.core.ui import menu as M
 from ustim.core.ui import screens, view
+from ustim.core.ui.refresh import CHUNK
 from ustim.core.usage_log import DEFAULT_SLOTS, NO_PAIN, PAD_UNIT_S, UsageLog
 from ustim.core.watchdog import config
 
@@ -68,15 +70,21 @@ _REFUSALS_KEPT = const(8)   # refused programs listed by selftest (the notice li
 # had since its start: twice the longest and this margin (the count is taken
 # once a tick) without one, and it has stopped (_stalled).
 STALL_MARGIN_MS = const(50)
-# The screen takes what the tick leaves: past UI_LATE_US of the tick (a console
-# line read or answered, a key's action came first) its piece of work waits a
-# tick, never more than UI_HOLDS ticks running (a line read, then answered);
-# past FLUSH_LATE_US a flush sends one chunk, not BYTES_PER_FLUSH (an RP2040's
-# figures, docs/performance.md).
-UI_LATE_US = const(2500)
-UI_HOLDS = const(2)
-FLUSH_LATE_US = const(2000)
-FLUSH_LATE_BYTES = const(16)
+# The screen takes what the tick leaves, its pieces timed to end by UI_END_US
+# of the tick (an RP2040's figures, docs/performance.md): a piece of drawing
+# (a part of a screen, the look, a part of the home screen's update: up to
+# UI_PART_US each) waits for a tick that has used no more than UI_END_US -
+# UI_PART_US (the console's line read, its answer and its reply sent, a key's
+# action: each its tick, and several may come in a row). A flush sends the
+# 16-byte chunks that fit, FLUSH_CHUNK_US each (bus and driver time), three
+# (BYTES_PER_FLUSH) at most, and waits when none fits. A piece waits UI_HOLDS
+# ticks running, then UI_HOLDS more for a tick under UI_FORCE_US, then goes in
+# any tick: the screen is late by 80 ms at most, never stuck.
+UI_END_US = const(4600)
+UI_PART_US = const(2300)
+UI_HOLDS = const(4)
+UI_FORCE_US = const(3300)
+FLUSH_CHUNK_US = const(1200)
 # A level change that would wait longer than this for a quiet moment between
 # pulses (up to a pulse and the reference's settling, 2.4 ms) is made at the
 # end of the tick instead, after the console and the screen: the wait is then
@@ -689,11 +697,10 @@ class App:
         # drawing, or the periodic look at what changed (and the home screen's
         # field updates), or sending changed chunks to the panel. Each takes
         # 1-3 ms on an RP2040: after a heavy start of the tick, a later tick.
-        if used_us > UI_LATE_US and self._ui_held < UI_HOLDS:
-            self._ui_held += 1
-            return
-        self._ui_held = 0
         disp = self.hw.display
+        if (self._part >= 0 or self.ui_due <= 0) and self._wait(
+                used_us <= UI_END_US - UI_PART_US, used_us):
+            return
         m = self.menu
         v = self.view
         if self._part >= 0:
@@ -725,14 +732,14 @@ class App:
                 return
             if m.screen == M.S_HOME and self._shown == M.S_HOME:
                 # The home screen is redrawn field by field, whatever moved, in
-                # parts (a channel, the bottom rows: up to 1.5 ms each on an
-                # RP2040): the next part in this tick while it has used less
-                # than UI_LATE_US, else in the next.
+                # parts (a channel, the bottom rows: up to UI_PART_US each on
+                # an RP2040): the next part in this tick while there is room
+                # for one, else in the next.
                 m.changed = False
                 k = self._home_part
                 while not screens.update_home(disp.fb, m, v, k):
                     k += 1
-                    if ticks_diff(self.hw.ticks_us(), self._t0) > UI_LATE_US:
+                    if ticks_diff(self.hw.ticks_us(), self._t0) > UI_END_US - UI_PART_US:
                         self._home_part = k
                         return
                 disp.mark()
@@ -747,10 +754,26 @@ class App:
             return
         self.ui_due -= 1
         if disp is not None:
-            if used_us > FLUSH_LATE_US:
-                disp.flush(FLUSH_LATE_BYTES)
-            else:
+            n = (UI_END_US - used_us) // FLUSH_CHUNK_US
+            if self._wait(n > 0, used_us):
+                return
+            if n <= 0:
+                n = 1
+            if n >= 3:
                 disp.flush()
+            else:
+                disp.flush(CHUNK * n)
+
+    def _wait(self, room, used_us):
+        # True: the screen's piece waits for a later tick. Without room it
+        # waits UI_HOLDS ticks, then UI_HOLDS more for a tick that has used no
+        # more than UI_FORCE_US, then it goes in any tick.
+        held = self._ui_held
+        if room or held >= 2 * UI_HOLDS or (held >= UI_HOLDS and used_us <= UI_FORCE_US):
+            self._ui_held = 0
+            return False
+        self._ui_held = held + 1
+        return True
 
     # -- failure and power -----------------------------------------------------
 

@@ -30,7 +30,7 @@ NATIVE = {
     "ustim/core/jsonout.py": ("Line.build", "Line.value", "_encode"),
     "ustim/core/controller.py": ("Controller.tick", "Controller.account"),
     "ustim/core/dose.py": ("Wide.add_mul", "Dose.add_pulses", "Dose._end_run"),
-    "ustim/app.py": ("App.step", "App._step", "App._outputs", "App._ui",
+    "ustim/app.py": ("App.step", "App._step", "App._outputs", "App._ui", "App._wait",
                      "App._late_levels"),
     "ustim/hal/sense.py": ("Sense.read",),
     "ustim/hal/amplitude.py": ("ua_to_code", "code_to_ua", "Amplitude.set", "PwmAmplitude.write"),

@@ -137,16 +137,24 @@ class Buttons:
             self._arm(B_MODE, m, now_ms)
             self._arm(B_UP, u, now_ms)
             self._arm(B_DOWN, d, now_ms)
-        self._one(B_POWER, p, now_ms)
-        self._one(B_MODE, m, now_ms)
-        self._one(B_UP, u, now_ms)
-        self._one(B_DOWN, d, now_ms)
-        if self.down[B_UP] and self.down[B_DOWN]:
+        # A button released, read released and debounced released has nothing
+        # to do: only the others cost a call (some 100 us each on an RP2040).
+        raw = self.raw
+        deb = self.down
+        if p or raw[B_POWER] or deb[B_POWER]:
+            self._one(B_POWER, p, now_ms)
+        if m or raw[B_MODE] or deb[B_MODE]:
+            self._one(B_MODE, m, now_ms)
+        if u or raw[B_UP] or deb[B_UP]:
+            self._one(B_UP, u, now_ms)
+        if d or raw[B_DOWN] or deb[B_DOWN]:
+            self._one(B_DOWN, d, now_ms)
+        if deb[B_UP] and deb[B_DOWN]:
             self._chord(now_ms)
         else:
             self.chord_t0 = -1
         self._quiet = not (p or m or u or d) and not (
-            self.down[0] or self.down[1] or self.down[2] or self.down[3])
+            deb[0] or deb[1] or deb[2] or deb[3])
         return self._len
 
     def _chord(self, now):
