@@ -26,6 +26,7 @@ hour of wall time on one core; --quick shortens every run to a smoke test.
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -195,14 +196,25 @@ def run_line(text):
             "failed": None if failed == "-" else failed}
 
 
+GC_BLOCK = 16       # bytes in a block of MicroPython's heap on a 32-bit port
+
+
+def largest_free(text):
+    """The largest free piece of the heap, in bytes, from micropython.mem_info()'s
+    "max free sz" (in blocks); None when the text has none."""
+    m = re.search(r"max free sz: (\d+)", text)
+    return int(m.group(1)) * GC_BLOCK if m else None
+
+
 async def _boot(rig, display=True):
     await rig.start()
     out = await rig.call("bench_boot(%d)" % display)
-    free0, free1, disp, version, mp = tagged(out, "BOOT")[0]
+    free0, free1, disp, version, mp, boot_ms = tagged(out, "BOOT")[0]
     if display and disp != "1":
         raise RuntimeError("the OLED was not found on the emulated I2C bus")
     return {"mem_free_before_app": int(free0), "mem_free_after_boot": int(free1),
-            "firmware": version, "micropython": mp.replace("_", " "), "files": rig.files}
+            "firmware": version, "micropython": mp.replace("_", " "), "files": rig.files,
+            "boot_ms": int(boot_ms), "largest_free_bytes": largest_free(out)}
 
 
 async def _measure(rig, n, no_gc=False):
@@ -411,6 +423,10 @@ def rows_for(result):
     if t:
         row("rp2 free heap after boot, display on", t["boot"]["mem_free_after_boot"], "bytes",
             ">= 122880", t["boot"]["mem_free_after_boot"] >= 122880)
+        row("rp2 largest free piece of the heap after boot", t["boot"].get("largest_free_bytes"),
+            "bytes", "-", None)
+        row("rp2 boot: imports, board checks, hardware, App", t["boot"].get("boot_ms"), "ms",
+            "-", None)
         for k, v in t.items():
             if k.startswith("heap_after_"):
                 row("rp2 free heap after %s running" % k[len("heap_after_"):].replace("_", " "),

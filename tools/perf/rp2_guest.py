@@ -27,7 +27,9 @@ _RUN = None     # the last run's (ticks, bytes allocated, worst us, its display 
 
 
 def bench_boot(display):
+    # The boot's time is printed, and how the heap is left.
     global _APP
+    t0 = time.ticks_ms()
     import board
     import machine
     from ustim import VERSION
@@ -42,8 +44,10 @@ def bench_boot(display):
     _APP = App(b, hw, FileStorage(), machine.reset_cause(), time.ticks_ms())
     _APP.ctl.on_event = _keep_event
     gc.collect()
+    import micropython
+    micropython.mem_info()      # its "max free sz": the largest free piece, in blocks
     print("@BOOT", free0, gc.mem_free() + _HIST_BYTES, 1 if hw.display is not None else 0, VERSION,
-          sys.version.replace(" ", "_"))
+          sys.version.replace(" ", "_"), time.ticks_diff(time.ticks_ms(), t0))
 
 
 def _keep_event(text):
