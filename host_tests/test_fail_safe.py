@@ -352,6 +352,19 @@ def test_the_lease_ends_in_a_tick_that_answers_no_line(board, monkeypatch):
     assert ended == [b.now]
 
 
+def _heavy_outputs(b):
+    """heavy(us): the App's outputs step taking us more of the tick, as a level
+    change waiting for its quiet moment would."""
+    outputs = b.app._outputs
+
+    def heavy(us):
+        def run():
+            outputs()
+            b.us[0] += us
+        return run
+    return heavy
+
+
 @pytest.mark.parametrize("board", BOARDS.values(), ids=BOARDS.keys())
 def test_the_screen_waits_after_a_heavy_start_at_most_its_holds(board, monkeypatch):
     b = Bench(board, _storage())
@@ -361,14 +374,8 @@ def test_the_screen_waits_after_a_heavy_start_at_most_its_holds(board, monkeypat
     sent = []
     flush = disp.flush
     monkeypatch.setattr(disp, "flush", lambda *a: sent.append(a) or flush(*a))
-    outputs = b.app._outputs
     used = []
-
-    def heavy(us):
-        def run():
-            outputs()
-            b.us[0] += us       # the outputs' time, as a level change waiting would take
-        return run
+    heavy = _heavy_outputs(b)
     ui = b.app._ui
     monkeypatch.setattr(b.app, "_ui", lambda now, u: used.append(u) or ui(now, u))
     chunk = app_mod.FLUSH_CHUNK_US
@@ -399,14 +406,11 @@ def test_a_drawing_piece_waits_for_room_at_most_its_holds(board, monkeypatch):
     b.start_both()
     app = b.app
     outputs = app._outputs
+    heavy = _heavy_outputs(b)
     looks = []
     fill = app._fill_view
     monkeypatch.setattr(app, "_fill_view", lambda: looks.append(b.now) or fill())
-
-    def heavy():
-        outputs()
-        b.us[0] += app_mod.UI_END_US - app_mod.UI_PART_US + 1
-    monkeypatch.setattr(app, "_outputs", heavy)
+    monkeypatch.setattr(app, "_outputs", heavy(app_mod.UI_END_US - app_mod.UI_PART_US + 1))
     app.ui_due = 0              # the look is due
     for _ in range(app_mod.UI_HOLDS):
         assert b.tick()
@@ -417,11 +421,7 @@ def test_a_drawing_piece_waits_for_room_at_most_its_holds(board, monkeypatch):
     app.ui_due = 0
     assert b.tick()
     assert len(looks) == 2      # with room, in its tick
-
-    def heavier():
-        outputs()
-        b.us[0] += app_mod.UI_FORCE_US + 1
-    monkeypatch.setattr(app, "_outputs", heavier)
+    monkeypatch.setattr(app, "_outputs", heavy(app_mod.UI_FORCE_US + 1))
     app.ui_due = 0
     for _ in range(2 * app_mod.UI_HOLDS):
         assert b.tick()

@@ -18,8 +18,8 @@
 #      drawn in parts over the next ticks, the home screen updated field by
 #      field, in parts as the tick has time; other ticks send a few changed
 #      chunks (hal.display.BYTES_PER_FLUSH at most, as many as the tick has
-#      room for) to the OLED. After a heavy start of the tick the UI's piece
-#      waits, at most UI_HOLDS ticks (UI_END_US)
+#      room for) to the OLED. A piece with no room before UI_END_US waits
+#      for a later tick, at most 2 * UI_HOLDS ticks
 #   7. the hardware watchdog is fed: only here, only after a complete tick
 # Any exception: every output off in the same tick, the error kept for the
 # screen and the error file, and `failed` set; main.py then resets the board

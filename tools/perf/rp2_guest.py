@@ -44,10 +44,11 @@ def bench_boot(display):
     _APP = App(b, hw, FileStorage(), machine.reset_cause(), time.ticks_ms())
     _APP.ctl.on_event = _keep_event
     gc.collect()
+    boot_ms = time.ticks_diff(time.ticks_ms(), t0)
     import micropython
     micropython.mem_info()      # its "max free sz": the largest free piece, in blocks
     print("@BOOT", free0, gc.mem_free() + _HIST_BYTES, 1 if hw.display is not None else 0, VERSION,
-          sys.version.replace(" ", "_"), time.ticks_diff(time.ticks_ms(), t0))
+          sys.version.replace(" ", "_"), boot_ms)
 
 
 def _keep_event(text):
